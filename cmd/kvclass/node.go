@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/kvclass/kvclass/node"
+)
+
+// runNode is "kvclass node": one storage node, optionally published through
+// ngrok and joined to a proxy. It runs until ctx ends, then tells its proxy
+// it is stopping.
+func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("node", stderr)
+	var cfg node.Config
+	var ng ngrokFlags
+	fs.StringVar(&cfg.Name, "name", "", "node `NAME` (default node-PORT)")
+	fs.StringVar(&cfg.Name, "n", "", "short for --name")
+	fs.StringVar(&cfg.Name, "hostname", "", "the seed's name for --name")
+	fs.IntVar(&cfg.Port, "port", 5000, "`PORT` to listen on")
+	fs.IntVar(&cfg.Port, "p", 5000, "short for --port")
+	fs.StringVar(&cfg.Host, "host", "127.0.0.1", "`ADDR` to listen on (0.0.0.0 serves a LAN or a container)")
+	fs.StringVar(&cfg.Join, "join", "", "join the proxy at `URL`")
+	fs.StringVar(&cfg.Token, "token", "", "the class `CODE` the proxy printed")
+	fs.StringVar(&cfg.Advertise, "advertise", "", "`URL` the proxy should call (default the ngrok URL or http://HOST:PORT)")
+	fs.Int64Var(&cfg.MaxBody, "max-body", node.DefaultMaxBody, "largest /put body in `BYTES`")
+	fs.IntVar(&cfg.MaxKey, "max-key", node.DefaultMaxKey, "longest key in `BYTES`")
+	fs.Int64Var(&cfg.MaxBytes, "max-bytes", node.DefaultMaxBytes, "`BYTES` the node stores at most")
+	var origins listFlag
+	fs.Var(&origins, "origin", "also let pages from `URL` open /ws (repeatable; * for any)")
+	ng.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if cfg.Port < 0 || cfg.Port > 65535 {
+		return usageError("--port %d is not a port", cfg.Port)
+	}
+	ngrok, err := ng.options()
+	if err != nil {
+		return err
+	}
+	cfg.Ngrok = ngrok
+	cfg.Origins = origins
+	cfg.UserAgent = userAgent
+	cfg.Logger = newLogger(stderr)
+	n, err := node.New(cfg)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	if err := n.Start(ctx); err != nil {
+		var le *node.ListenError
+		if errors.As(err, &le) {
+			return usageError("%v: move the node with -p/--port", err)
+		}
+		return usageError("%v", err)
+	}
+	fmt.Fprintf(stdout, "kvclass node %s serving at %s\n", n.Name(), n.LocalURL())
+	if n.URL() != n.LocalURL() {
+		fmt.Fprintf(stdout, "  public URL: %s\n", n.URL())
+	}
+	fmt.Fprintf(stdout, "  its page:   %s/state\n", n.LocalURL())
+	<-ctx.Done()
+	return n.Wait()
+}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/kvclass/kvclass/node"
+	"github.com/kvclass/kvclass/proxy"
+	"github.com/kvclass/kvclass/registry"
+)
+
+// runProxy is "kvclass proxy": the instructor's proxy. It prints its URL,
+// the class code and the line students paste, never the admin token.
+func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("proxy", stderr)
+	var cfg proxy.Config
+	var ng ngrokFlags
+	var configPath, statePath string
+	fs.StringVar(&configPath, "config", "", "the seed's YAML config `FILE` (mode, write_quorum, nodes)")
+	fs.StringVar(&configPath, "c", "", "short for --config")
+	fs.IntVar(&cfg.Port, "port", 5003, "`PORT` to listen on")
+	fs.IntVar(&cfg.Port, "p", 5003, "short for --port")
+	fs.StringVar(&cfg.Host, "host", "127.0.0.1", "`ADDR` to listen on (0.0.0.0 serves a LAN or a container)")
+	fs.StringVar(&cfg.Mode, "mode", "", "sharding or replication (default: the config's, else sharding)")
+	fs.IntVar(&cfg.WriteQuorum, "write-quorum", 0, "replication: a put succeeds when `N` nodes stored it (default: the config's, else 1)")
+	fs.DurationVar(&cfg.Timeout, "timeout", 2*time.Second, "bound on every call to a node")
+	fs.StringVar(&cfg.Token, "token", "", "the class `CODE` students join with (default: generated once and kept in the state file)")
+	fs.StringVar(&cfg.AdminToken, "admin-token", "", "the instructor's `TOKEN` for /admin/ (default: generated once and kept in the state file)")
+	fs.StringVar(&statePath, "state", "", "`FILE` keeping the class code and admin token across restarts (default in your config dir)")
+	fs.BoolVar(&cfg.AllowPrivate, "allow-private", false, "let nodes join from loopback and private addresses (a LAN class)")
+	fs.DurationVar(&cfg.Expiry, "expiry", 5*time.Minute, "remove a node that has been down this long")
+	fs.DurationVar(&cfg.Heartbeat, "heartbeat", 5*time.Second, "how often nodes heartbeat; a node is down after about 3 missed")
+	var origins listFlag
+	fs.Var(&origins, "origin", "also let pages from `URL` open /ws (repeatable; * for any)")
+	ng.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if cfg.Port < 0 || cfg.Port > 65535 {
+		return usageError("--port %d is not a port", cfg.Port)
+	}
+	if cfg.Mode != "" && cfg.Mode != proxy.Sharding && cfg.Mode != proxy.Replication {
+		return usageError("unknown --mode %q: use sharding or replication", cfg.Mode)
+	}
+	if cfg.WriteQuorum < 0 {
+		return usageError("--write-quorum must be at least 1")
+	}
+	if cfg.Timeout <= 0 {
+		return usageError("--timeout must be positive")
+	}
+	if configPath != "" {
+		f, err := proxy.LoadFile(configPath)
+		if err != nil {
+			return usageError("%v", err)
+		}
+		cfg.File = f
+	}
+	ngrok, err := ng.options()
+	if err != nil {
+		return err
+	}
+	if statePath == "" {
+		if statePath, err = registry.DefaultStatePath(); err != nil {
+			return usageError("no --state given and %v", err)
+		}
+	}
+	secrets, err := registry.LoadSecrets(statePath, cfg.Token, cfg.AdminToken)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	cfg.Token, cfg.AdminToken = secrets.ClassCode, secrets.AdminToken
+	cfg.Ngrok = ngrok
+	cfg.Origins = origins
+	cfg.UserAgent = userAgent
+	cfg.Logger = newLogger(stderr)
+	p, err := proxy.New(cfg)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	if err := p.Start(ctx); err != nil {
+		var le *node.ListenError
+		if errors.As(err, &le) {
+			return usageError("%v: move the proxy with -p/--port", err)
+		}
+		return usageError("%v", err)
+	}
+	fmt.Fprintf(stdout, "kvclass proxy serving at %s\n", p.URL())
+	fmt.Fprintf(stdout, "  page for the projector: %s/state\n", p.URL())
+	fmt.Fprintf(stdout, "  class code:             %s\n", cfg.Token)
+	fmt.Fprintf(stdout, "  students run:\n\n    %s\n\n", p.JoinLine())
+	fmt.Fprintf(stdout, "  admin token and class code are kept in %s\n", statePath)
+	<-ctx.Done()
+	p.Wait()
+	return nil
+}

@@ -1,0 +1,193 @@
+package node
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// This file holds the seed-compatible data API's request parsing and error
+// bodies. The proxy uses the same functions, so a bad request gets the same
+// answer from a node and from the proxy, and the proxy rejects it before it
+// calls any node.
+
+// Default limits on what a client may send.
+const (
+	DefaultMaxBody  = 1 << 20   // bytes in a /put body
+	DefaultMaxKey   = 1 << 10   // bytes in a key
+	DefaultMaxBytes = 256 << 20 // bytes a node stores
+)
+
+// Seed-compatible messages.
+const (
+	MsgStored     = "Key-value pair stored successfully."
+	MsgDeleted    = "Key deleted."
+	MsgNeedKeyVal = "Please provide key and value."
+	MsgNeedKey    = "Please provide key."
+	MsgNotFound   = "Key not found."
+)
+
+// Error is a data API error: an HTTP status and a JSON body with an "error"
+// field. Every client mistake is answered with one.
+type Error struct {
+	Status  int
+	Message string
+	Key     *string // set for 404s, which name the key as the seed did
+	Allow   string  // set for 405s
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Errorf returns an *Error with the given status and message.
+func Errorf(status int, msg string) *Error { return &Error{Status: status, Message: msg} }
+
+// JSON returns the error's body.
+func (e *Error) JSON() []byte {
+	body := struct {
+		Error string  `json:"error"`
+		Key   *string `json:"key,omitempty"`
+	}{e.Message, e.Key}
+	b, _ := json.Marshal(body)
+	return append(b, '\n')
+}
+
+// NotFound is the 404 for key.
+func NotFound(key string) *Error {
+	return &Error{Status: http.StatusNotFound, Message: MsgNotFound, Key: &key}
+}
+
+// MethodNotAllowed is the 405 for a request whose method is not in allow.
+func MethodNotAllowed(method, allow string) *Error {
+	return &Error{
+		Status:  http.StatusMethodNotAllowed,
+		Message: "Method " + method + " is not allowed here; use " + allow + ".",
+		Allow:   allow,
+	}
+}
+
+// WriteError writes e as the response.
+func WriteError(w http.ResponseWriter, e *Error) {
+	h := w.Header()
+	if e.Allow != "" {
+		h.Set("Allow", e.Allow)
+	}
+	h["Content-Type"] = jsonContentType
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(e.Status)
+	w.Write(e.JSON())
+}
+
+var jsonContentType = []string{"application/json"}
+
+// WriteJSON writes body, already JSON, with status.
+func WriteJSON(w http.ResponseWriter, status int, body []byte) {
+	w.Header()["Content-Type"] = jsonContentType
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// Pre-encoded success bodies.
+var (
+	BodyStored  = []byte(`{"message":"` + MsgStored + `"}` + "\n")
+	BodyDeleted = []byte(`{"message":"` + MsgDeleted + `"}` + "\n")
+)
+
+// Limits bounds what a client may send.
+type Limits struct {
+	MaxBody int64 // bytes in a /put body
+	MaxKey  int   // bytes in a key
+}
+
+// KeyParam returns the "key" parameter of a raw query string, decoded as a
+// form value (so "+" is a space), the first one if there are several. missing
+// is the message for an absent or empty key: MsgNeedKeyVal for /put,
+// MsgNeedKey otherwise.
+func (l Limits) KeyParam(rawQuery, missing string) (string, *Error) {
+	raw, found := "", false
+	for q := rawQuery; q != "" && !found; {
+		var part string
+		part, q, _ = strings.Cut(q, "&")
+		name, value, _ := strings.Cut(part, "=")
+		if name == "key" {
+			raw, found = value, true
+		} else if strings.ContainsAny(name, "%+") {
+			if n, err := url.QueryUnescape(name); err == nil && n == "key" {
+				raw, found = value, true
+			}
+		}
+	}
+	if raw == "" {
+		return "", Errorf(http.StatusBadRequest, missing)
+	}
+	key := raw
+	if strings.ContainsAny(raw, "%+") {
+		var err error
+		if key, err = url.QueryUnescape(raw); err != nil {
+			return "", Errorf(http.StatusBadRequest, "The key is not validly URL-encoded.")
+		}
+	}
+	switch {
+	case key == "":
+		return "", Errorf(http.StatusBadRequest, missing)
+	case len(key) > l.MaxKey:
+		return "", Errorf(http.StatusBadRequest, "The key is longer than "+strconv.Itoa(l.MaxKey)+" bytes.")
+	case !utf8.ValidString(key):
+		return "", Errorf(http.StatusBadRequest, "The key is not valid UTF-8.")
+	}
+	return key, nil
+}
+
+// ReadBody reads a request body of at most MaxBody bytes into buf and
+// returns it; a larger body is a 413.
+func (l Limits) ReadBody(r *http.Request, buf *bytes.Buffer) ([]byte, *Error) {
+	if r.ContentLength > l.MaxBody {
+		return nil, l.tooLarge()
+	}
+	_, err := buf.ReadFrom(io.LimitReader(r.Body, l.MaxBody+1))
+	if err != nil {
+		return nil, Errorf(http.StatusBadRequest, "Could not read the body: "+err.Error())
+	}
+	if int64(buf.Len()) > l.MaxBody {
+		return nil, l.tooLarge()
+	}
+	return buf.Bytes(), nil
+}
+
+func (l Limits) tooLarge() *Error {
+	return Errorf(http.StatusRequestEntityTooLarge, "The body is larger than "+strconv.FormatInt(l.MaxBody, 10)+" bytes.")
+}
+
+var errNotObject = errors.New(`the body must be a JSON object like {"value": ...}`)
+
+// ParseValue returns the compact JSON text of the "value" field of a /put
+// body. The body must be a JSON object; a missing or null value is the
+// seed's 400.
+func ParseValue(body []byte) (string, *Error) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(body, &obj); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) || bytes.Equal(bytes.TrimSpace(body), []byte("null")) {
+			err = errNotObject
+		}
+		return "", Errorf(http.StatusBadRequest, "Malformed body: "+err.Error()+".")
+	}
+	if obj == nil {
+		return "", Errorf(http.StatusBadRequest, "Malformed body: "+errNotObject.Error()+".")
+	}
+	raw, ok := obj["value"]
+	if !ok || string(raw) == "null" {
+		return "", Errorf(http.StatusBadRequest, MsgNeedKeyVal)
+	}
+	var out bytes.Buffer
+	out.Grow(len(raw))
+	if err := json.Compact(&out, raw); err != nil {
+		return "", Errorf(http.StatusBadRequest, "Malformed body: "+err.Error()+".")
+	}
+	return out.String(), nil
+}

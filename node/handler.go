@@ -1,0 +1,251 @@
+package node
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/kvclass/kvclass/web"
+)
+
+// Handler serves a node's HTTP API over a Store: the seed's /put, /get and
+// /state, plus /delete, /health, the live page's /ws and its /assets/.
+type Handler struct {
+	name   string
+	store  *Store
+	limits Limits
+	hub    *web.Hub
+	view   func() web.NodeView // the node as the page shows it, without keys
+	tunnel func() *web.Tunnel  // nil when the node is not published
+	bufs   sync.Pool
+}
+
+func (h *Handler) buffer() *bytes.Buffer {
+	if b, ok := h.bufs.Get().(*bytes.Buffer); ok {
+		return b
+	}
+	return new(bytes.Buffer)
+}
+
+func (h *Handler) release(b *bytes.Buffer) {
+	if b.Cap() <= 64<<10 {
+		b.Reset()
+		h.bufs.Put(b)
+	}
+}
+
+// ServeHTTP routes a request by its path.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/get":
+		h.get(w, r)
+	case "/put":
+		h.put(w, r)
+	case "/delete":
+		h.delete(w, r)
+	case "/health":
+		ServeHealth(w, r, h.name)
+	case "/reset":
+		h.reset(w, r)
+	case "/state":
+		h.state(w, r)
+	case "/ws":
+		h.hub.ServeHTTP(w, r)
+	case "/":
+		http.Redirect(w, r, "/state", http.StatusFound)
+	default:
+		if len(r.URL.Path) > len("/assets/") && r.URL.Path[:len("/assets/")] == "/assets/" {
+			web.Assets().ServeHTTP(w, r)
+			return
+		}
+		WriteError(w, ErrNoRoute)
+	}
+}
+
+// ErrNoRoute answers a path the API does not have.
+var ErrNoRoute = Errorf(http.StatusNotFound, "No such endpoint. Try /put, /get, /delete, /health or /state.")
+
+// BodyReset is the answer to POST /reset.
+var BodyReset = []byte(`{"message":"All keys deleted."}` + "\n")
+
+// ServeHealth answers GET /health with "Hi from NAME", as the seed did.
+func ServeHealth(w http.ResponseWriter, r *http.Request, name string) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		WriteError(w, MethodNotAllowed(r.Method, "GET"))
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("Hi from " + name))
+}
+
+func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		WriteError(w, MethodNotAllowed(r.Method, "GET"))
+		return
+	}
+	key, apiErr := h.limits.KeyParam(r.URL.RawQuery, MsgNeedKey)
+	if apiErr != nil {
+		WriteError(w, apiErr)
+		return
+	}
+	value, ok := h.store.Get(key)
+	if !ok {
+		WriteError(w, NotFound(key))
+		return
+	}
+	b := h.buffer()
+	b.WriteString(`{"value":`)
+	b.WriteString(value)
+	b.WriteString("}\n")
+	WriteJSON(w, http.StatusOK, b.Bytes())
+	h.release(b)
+}
+
+func (h *Handler) put(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost && r.Method != http.MethodPut {
+		WriteError(w, MethodNotAllowed(r.Method, "POST"))
+		return
+	}
+	key, apiErr := h.limits.KeyParam(r.URL.RawQuery, MsgNeedKeyVal)
+	if apiErr != nil {
+		WriteError(w, apiErr)
+		return
+	}
+	b := h.buffer()
+	defer h.release(b)
+	body, apiErr := h.limits.ReadBody(r, b)
+	if apiErr != nil {
+		WriteError(w, apiErr)
+		return
+	}
+	value, apiErr := ParseValue(body)
+	if apiErr != nil {
+		WriteError(w, apiErr)
+		return
+	}
+	key = string(append([]byte(nil), key...)) // detach from the request's memory
+	count, err := h.store.Put(key, value)
+	if err != nil {
+		WriteError(w, Errorf(http.StatusInsufficientStorage, "The node is full: it stores at most "+strconv.FormatInt(h.store.maxBytes, 10)+" bytes."))
+		return
+	}
+	WriteJSON(w, http.StatusOK, BodyStored)
+	if h.hub.Clients() > 0 {
+		text, size := web.Preview(value)
+		h.hub.Publish(web.Event{Type: web.EventPut, Node: h.name, Key: key, Value: text, Size: size, Count: count})
+	}
+}
+
+func (h *Handler) delete(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodDelete && r.Method != http.MethodPost {
+		WriteError(w, MethodNotAllowed(r.Method, "DELETE"))
+		return
+	}
+	key, apiErr := h.limits.KeyParam(r.URL.RawQuery, MsgNeedKey)
+	if apiErr != nil {
+		WriteError(w, apiErr)
+		return
+	}
+	ok, count := h.store.Delete(key)
+	if !ok {
+		WriteError(w, NotFound(key))
+		return
+	}
+	WriteJSON(w, http.StatusOK, BodyDeleted)
+	if h.hub.Clients() > 0 {
+		h.hub.Publish(web.Event{Type: web.EventDelete, Node: h.name, Key: key, Count: count})
+	}
+}
+
+// reset clears the store: POST /reset. The proxy's /admin/reset calls it on
+// every node. It needs no more right than deleting each key would.
+func (h *Handler) reset(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		WriteError(w, MethodNotAllowed(r.Method, "POST"))
+		return
+	}
+	h.store.Reset()
+	WriteJSON(w, http.StatusOK, BodyReset)
+	h.hub.Publish(web.Event{Type: web.EventReset, Node: h.name})
+}
+
+// state serves the live page, or with ?format=json the node's data:
+// {"name": N, "data": {K: V, ...}} as the seed did. With q (a substring of
+// the key) or limit, it lists at most limit matching keys, newest first, and
+// adds "count", the number of keys that matched.
+func (h *Handler) state(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		WriteError(w, MethodNotAllowed(r.Method, "GET"))
+		return
+	}
+	q := r.URL.Query()
+	if q.Get("format") != "json" {
+		web.ServePage(w, r)
+		return
+	}
+	var pairs []Pair
+	count := -1
+	if filter, limit := q.Get("q"), q.Get("limit"); filter != "" || limit != "" {
+		n, err := strconv.Atoi(limit)
+		if limit == "" || err != nil || n <= 0 || n > web.KeysPerNode {
+			n = web.KeysPerNode
+		}
+		pairs, count = h.store.Newest(n, filter)
+	} else {
+		pairs = h.store.All()
+	}
+	w.Header()["Content-Type"] = jsonContentType
+	w.Header().Set("Cache-Control", "no-store")
+	bw := bufio.NewWriterSize(w, 32<<10)
+	WriteState(bw, h.name, pairs, count)
+	bw.Flush()
+}
+
+// WriteState writes a node's state as JSON: {"name", "count"?, "data"}.
+// Values are written as the stored JSON text; count < 0 omits it.
+func WriteState(w *bufio.Writer, name string, pairs []Pair, count int) {
+	enc := func(s string) { b, _ := json.Marshal(s); w.Write(b) }
+	w.WriteString(`{"name":`)
+	enc(name)
+	if count >= 0 {
+		w.WriteString(`,"count":`)
+		w.WriteString(strconv.Itoa(count))
+	}
+	w.WriteString(`,"data":{`)
+	for i, p := range pairs {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		enc(p.Key)
+		w.WriteByte(':')
+		w.WriteString(p.Value)
+	}
+	w.WriteString("}}\n")
+}
+
+// Snapshot returns the node as the page shows it: one node with its newest
+// keys.
+func (h *Handler) Snapshot() web.Snapshot {
+	v := h.view()
+	v.Keys = KeyViews(h.store)
+	v.Count = h.store.Len()
+	s := web.Snapshot{Type: web.TypeSnapshot, Role: "node", Limit: web.KeysPerNode, Nodes: []web.NodeView{v}}
+	if h.tunnel != nil {
+		s.Tunnel = h.tunnel()
+	}
+	return s
+}
+
+// KeyViews returns the store's newest keys as the page shows them.
+func KeyViews(s *Store) []web.KeyView {
+	pairs, _ := s.Newest(web.KeysPerNode, "")
+	out := make([]web.KeyView, len(pairs))
+	for i, p := range pairs {
+		text, size := web.Preview(p.Value)
+		out[i] = web.KeyView{Key: p.Key, Value: text, Size: size}
+	}
+	return out
+}

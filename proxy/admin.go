@@ -1,0 +1,128 @@
+package proxy
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/kvclass/kvclass/node"
+	"github.com/kvclass/kvclass/registry"
+	"github.com/kvclass/kvclass/web"
+)
+
+// maxAdminBody bounds an admin request's body.
+const maxAdminBody = 4 << 10
+
+// admin serves the instructor's API, which needs
+// "Authorization: Bearer ADMIN_TOKEN":
+//
+//	POST /admin/mode  {"mode": "sharding"|"replication"}  switch live
+//	POST /admin/kick  {"name": "kv2"}                     remove a node
+//	POST /admin/reset                                     clear every node's data
+func (p *Proxy) admin(w http.ResponseWriter, r *http.Request) {
+	if !p.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="kvclass admin"`)
+		node.WriteError(w, node.Errorf(http.StatusUnauthorized, "This needs the instructor's admin token: Authorization: Bearer TOKEN."))
+		return
+	}
+	if r.Method != http.MethodPost {
+		node.WriteError(w, node.MethodNotAllowed(r.Method, "POST"))
+		return
+	}
+	var req struct {
+		Mode string `json:"mode"`
+		Name string `json:"name"`
+	}
+	if r.URL.Path != "/admin/reset" {
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxAdminBody+1))
+		if err != nil || len(body) > maxAdminBody {
+			node.WriteError(w, node.Errorf(http.StatusRequestEntityTooLarge, "The body is too large."))
+			return
+		}
+		if err := json.Unmarshal(body, &req); err != nil {
+			node.WriteError(w, node.Errorf(http.StatusBadRequest, "Malformed body: "+err.Error()+"."))
+			return
+		}
+	}
+	switch r.URL.Path {
+	case "/admin/mode":
+		if req.Mode != Sharding && req.Mode != Replication {
+			node.WriteError(w, node.Errorf(http.StatusBadRequest, "Unknown mode "+strconv.Quote(req.Mode)+": use sharding or replication."))
+			return
+		}
+		p.setMode(req.Mode)
+		p.hub.Publish(web.Event{Type: web.EventMode, Mode: req.Mode})
+		p.log.Info("mode changed", "mode", req.Mode)
+		writeMessage(w, "Mode is now "+req.Mode+".")
+	case "/admin/kick":
+		if err := p.reg.Kick(req.Name); err != nil {
+			status := http.StatusBadRequest
+			if errors.Is(err, registry.ErrUnknownNode) {
+				status = http.StatusNotFound
+			}
+			node.WriteError(w, node.Errorf(status, "Cannot kick "+strconv.Quote(req.Name)+": "+err.Error()+"."))
+			return
+		}
+		writeMessage(w, "Node "+req.Name+" removed.")
+	case "/admin/reset":
+		p.reset(w)
+	default:
+		node.WriteError(w, node.ErrNoRoute)
+	}
+}
+
+func (p *Proxy) authorized(r *http.Request) bool {
+	const prefix = "Bearer "
+	h := r.Header.Get("Authorization")
+	if len(h) <= len(prefix) || h[:len(prefix)] != prefix {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(h[len(prefix):]), []byte(p.cfg.AdminToken)) == 1
+}
+
+func writeMessage(w http.ResponseWriter, msg string) {
+	body, _ := json.Marshal(map[string]string{"message": msg})
+	node.WriteJSON(w, http.StatusOK, append(body, '\n'))
+}
+
+// reset clears the data on every up node at once and reports each node's
+// outcome.
+func (p *Proxy) reset(w http.ResponseWriter) {
+	t := p.table.Load()
+	results := make(map[string]string, len(t.nodes))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, b := range t.nodes {
+		if !b.up {
+			results[b.name] = "skipped: down (" + b.reason + ")"
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp := fasthttp.AcquireResponse()
+			defer fasthttp.ReleaseResponse(resp)
+			res := "ok"
+			if err := b.client.call(fasthttp.MethodPost, "/reset", "", nil, resp); err != nil {
+				res = err.Error()
+			} else if resp.StatusCode() != http.StatusOK {
+				res = "answered " + strconv.Itoa(resp.StatusCode())
+			}
+			mu.Lock()
+			results[b.name] = res
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	body, _ := json.Marshal(struct {
+		Message string            `json:"message"`
+		Nodes   map[string]string `json:"nodes"`
+	}{"Reset sent to every up node.", results})
+	node.WriteJSON(w, http.StatusOK, append(body, '\n'))
+}

@@ -1,0 +1,150 @@
+package proxy
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/kvclass/kvclass/tunnel"
+)
+
+// nodeClient calls one node. It keeps a pool of keep-alive connections to
+// the node's URL and reuses them across routing-table swaps, and it writes
+// each request straight into a pooled fasthttp request: no per-request URL
+// parsing, no per-request allocation of headers. DESIGN.md allows fasthttp
+// for exactly this client; the proxy's server side stays net/http.
+type nodeClient struct {
+	url     string
+	host    string // Host header
+	hc      *fasthttp.HostClient
+	ua      string
+	timeout time.Duration
+}
+
+// maxNodeResponse bounds what the proxy reads from a node in one answer.
+const maxNodeResponse = 64 << 20
+
+// dialFunc opens a connection to addr within timeout.
+type dialFunc func(addr string, timeout time.Duration) (net.Conn, error)
+
+func newNodeClient(rawURL string, dial dialFunc, ua string, timeout time.Duration) (*nodeClient, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("node URL %q: %w", rawURL, err)
+	}
+	tlsOn := u.Scheme == "https"
+	addr := u.Host
+	if u.Port() == "" {
+		port := "80"
+		if tlsOn {
+			port = "443"
+		}
+		addr = net.JoinHostPort(u.Hostname(), port)
+	}
+	hc := &fasthttp.HostClient{
+		Addr:                          addr,
+		Name:                          ua,
+		IsTLS:                         tlsOn,
+		TLSConfig:                     &tls.Config{ServerName: u.Hostname(), MinVersion: tls.VersionTLS12},
+		MaxConns:                      1024,
+		MaxIdleConnDuration:           90 * time.Second,
+		ReadTimeout:                   timeout,
+		WriteTimeout:                  timeout,
+		MaxResponseBodySize:           maxNodeResponse,
+		MaxConnWaitTimeout:            timeout,
+		DisableHeaderNamesNormalizing: false,
+		DisablePathNormalizing:        true,
+		NoDefaultUserAgentHeader:      ua == "",
+	}
+	if dial != nil {
+		hc.DialTimeout = func(addr string, t time.Duration) (net.Conn, error) { return dial(addr, t) }
+	}
+	return &nodeClient{url: strings.TrimRight(rawURL, "/"), host: u.Host, hc: hc, ua: ua, timeout: timeout}, nil
+}
+
+// call sends method path?key=KEY (the key escaped as a query value) with an
+// optional JSON body, and fills resp. It fails on a transport error, a
+// timeout, and on an answer that ngrok's edge made in place of the node.
+func (c *nodeClient) call(method, path, key string, body []byte, resp *fasthttp.Response) error {
+	req := fasthttp.AcquireRequest()
+	defer fasthttp.ReleaseRequest(req)
+	var scratch [256]byte
+	uri := append(scratch[:0], path...)
+	if key != "" {
+		uri = append(uri, "?key="...)
+		uri = appendQueryEscape(uri, key)
+	}
+	req.Header.SetRequestURIBytes(uri)
+	return c.do(method, req, body, resp)
+}
+
+// get sends GET requestURI (already escaped) and fills resp.
+func (c *nodeClient) get(requestURI string, resp *fasthttp.Response) error {
+	req := fasthttp.AcquireRequest()
+	defer fasthttp.ReleaseRequest(req)
+	req.Header.SetRequestURI(requestURI)
+	return c.do(fasthttp.MethodGet, req, nil, resp)
+}
+
+func (c *nodeClient) do(method string, req *fasthttp.Request, body []byte, resp *fasthttp.Response) error {
+	req.Header.SetMethod(method)
+	req.Header.SetHost(c.host)
+	req.UseHostHeader = true
+	req.Header.Set(tunnel.SkipWarningHeader, "1")
+	if body != nil {
+		req.Header.SetContentType("application/json")
+		req.SetBodyRaw(body)
+	}
+	if err := c.hc.DoTimeout(req, resp, c.timeout); err != nil {
+		return describe(err, c.timeout)
+	}
+	if code := resp.Header.Peek(tunnel.ErrorCodeHeader); len(code) > 0 {
+		return errors.New(tunnel.EdgeError(string(code)))
+	}
+	return nil
+}
+
+func describe(err error, timeout time.Duration) error {
+	switch {
+	case errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, fasthttp.ErrDialTimeout):
+		return fmt.Errorf("no answer within %s", timeout)
+	case errors.Is(err, fasthttp.ErrNoFreeConns), errors.Is(err, fasthttp.ErrConnPoolStrategyNotImpl):
+		return errors.New("too many requests in flight to this node")
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		return errors.New("answer too large")
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return fmt.Errorf("cannot connect: %v", op.Err)
+	}
+	return err
+}
+
+// close drops the client's idle connections.
+func (c *nodeClient) close() { c.hc.CloseIdleConnections() }
+
+const upperhex = "0123456789ABCDEF"
+
+// appendQueryEscape appends s escaped as a query value, as url.QueryEscape
+// would, without allocating.
+func appendQueryEscape(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
+			c == '-', c == '_', c == '.', c == '~':
+			dst = append(dst, c)
+		case c == ' ':
+			dst = append(dst, '+')
+		default:
+			dst = append(dst, '%', upperhex[c>>4], upperhex[c&15])
+		}
+	}
+	return dst
+}

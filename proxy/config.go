@@ -1,0 +1,209 @@
+package proxy
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/kvclass/kvclass/registry"
+)
+
+// Modes of the proxy.
+const (
+	Sharding    = "sharding"
+	Replication = "replication"
+)
+
+// File is the proxy's config file, as the seed wrote it:
+//
+//	mode: sharding            # or replication
+//	write_quorum: 1           # replication only; optional
+//	nodes:                    # optional once nodes can join live
+//	  - name: kv1
+//	    url: http://localhost:5000
+//	  - http://localhost:5001 # a plain URL is named by its host:port
+type File struct {
+	Mode        string
+	WriteQuorum int
+	Nodes       []registry.Static
+}
+
+// ConfigError is a mistake in the config file, with the line it is on.
+type ConfigError struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *ConfigError) Error() string {
+	if e.Line > 0 {
+		return e.File + ":" + strconv.Itoa(e.Line) + ": " + e.Msg
+	}
+	return e.File + ": " + e.Msg
+}
+
+// LoadFile reads and checks the config file at path.
+func LoadFile(path string) (*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return ParseFile(path, data)
+}
+
+// ParseFile parses and checks a config file's contents; name is used in
+// error messages. Unknown fields, an unknown mode, a bad URL and a repeated
+// node name are errors that name their line.
+func ParseFile(name string, data []byte) (*File, error) {
+	f := &File{Mode: Sharding, WriteQuorum: 1}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return f, nil
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, yamlError(name, err)
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		return f, nil
+	}
+	root := doc.Content[0]
+	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+		return f, nil
+	}
+	fail := func(n *yaml.Node, format string, args ...any) error {
+		return &ConfigError{File: name, Line: n.Line, Msg: fmt.Sprintf(format, args...)}
+	}
+	if root.Kind != yaml.MappingNode {
+		return nil, fail(root, "the config must be a mapping with mode and nodes")
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		if seen[k.Value] {
+			return nil, fail(k, "field %q appears twice", k.Value)
+		}
+		seen[k.Value] = true
+		switch k.Value {
+		case "mode":
+			if v.Kind != yaml.ScalarNode || (v.Value != Sharding && v.Value != Replication) {
+				return nil, fail(v, "unknown mode %q: use sharding or replication", v.Value)
+			}
+			f.Mode = v.Value
+		case "write_quorum":
+			q, err := strconv.Atoi(v.Value)
+			if v.Kind != yaml.ScalarNode || err != nil || q < 1 {
+				return nil, fail(v, "write_quorum must be a whole number of at least 1, not %q", v.Value)
+			}
+			f.WriteQuorum = q
+		case "nodes":
+			nodes, err := parseNodes(v, fail)
+			if err != nil {
+				return nil, err
+			}
+			f.Nodes = nodes
+		default:
+			return nil, fail(k, "unknown field %q (the fields are mode, write_quorum and nodes)", k.Value)
+		}
+	}
+	return f, nil
+}
+
+func parseNodes(list *yaml.Node, fail func(*yaml.Node, string, ...any) error) ([]registry.Static, error) {
+	if list.Kind == yaml.ScalarNode && list.Tag == "!!null" {
+		return nil, nil
+	}
+	if list.Kind != yaml.SequenceNode {
+		return nil, fail(list, "nodes must be a list of {name, url} items or URLs")
+	}
+	var nodes []registry.Static
+	names := map[string]int{}
+	for _, item := range list.Content {
+		var n registry.Static
+		switch item.Kind {
+		case yaml.ScalarNode:
+			n.URL = item.Value
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(item.Content); i += 2 {
+				k, v := item.Content[i], item.Content[i+1]
+				if v.Kind != yaml.ScalarNode {
+					return nil, fail(v, "node field %q must be a string", k.Value)
+				}
+				switch k.Value {
+				case "name":
+					n.Name = v.Value
+				case "url":
+					n.URL = v.Value
+				default:
+					return nil, fail(k, "unknown node field %q (a node has name and url)", k.Value)
+				}
+			}
+		default:
+			return nil, fail(item, "a node must be {name, url} or a URL")
+		}
+		u, err := CheckNodeURL(n.URL)
+		if err != nil {
+			return nil, fail(item, "node %s", err)
+		}
+		if n.Name == "" {
+			n.Name = u.Host
+		}
+		if err := registry.CheckName(n.Name); err != nil && item.Kind == yaml.MappingNode {
+			return nil, fail(item, "%s", err)
+		}
+		if line, dup := names[n.Name]; dup {
+			return nil, fail(item, "node name %q is used twice (first on line %d)", n.Name, line)
+		}
+		names[n.Name] = item.Line
+		nodes = append(nodes, n)
+	}
+	return nodes, nil
+}
+
+// CheckNodeURL checks that raw is an http or https URL with a host and
+// nothing after its path, the form of a node's base URL.
+func CheckNodeURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	switch {
+	case raw == "":
+		return nil, errors.New("URL is missing")
+	case err != nil:
+		return nil, fmt.Errorf("URL %q is not a URL", raw)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Errorf("URL %q must start with http:// or https://", raw)
+	case u.Host == "" || u.Hostname() == "":
+		return nil, fmt.Errorf("URL %q has no host", raw)
+	case u.User != nil, u.RawQuery != "", u.Fragment != "":
+		return nil, fmt.Errorf("URL %q must be just scheme://host:port", raw)
+	case strings.Trim(u.Path, "/") != "":
+		return nil, fmt.Errorf("URL %q must not have a path", raw)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("URL %q has a bad port", raw)
+		}
+	}
+	if strings.Contains(u.Hostname(), ":") && net.ParseIP(u.Hostname()) == nil {
+		return nil, fmt.Errorf("URL %q has a bad host", raw)
+	}
+	return u, nil
+}
+
+func yamlError(name string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	// yaml.v3 says "line N: ..."; turn it into file:N: ...
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if num, text, ok := strings.Cut(rest, ": "); ok {
+			if line, err := strconv.Atoi(num); err == nil {
+				return &ConfigError{File: name, Line: line, Msg: text}
+			}
+		}
+	}
+	return &ConfigError{File: name, Msg: msg}
+}

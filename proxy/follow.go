@@ -1,0 +1,306 @@
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/valyala/fasthttp"
+
+	"github.com/kvclass/kvclass/tunnel"
+	"github.com/kvclass/kvclass/web"
+)
+
+// A follower mirrors one node's newest keys for the page, so that a put made
+// straight on a node (bypassing the proxy) shows on the proxy's page too. It
+// follows the node's own /ws stream, which works through ngrok as one
+// long-lived connection, and falls back to polling the node's /state when the
+// stream cannot be opened: every 2 s for a node on a private network, every
+// 30 s for one on the internet, so a tunnel's request quota is spared.
+type follower struct {
+	p      *Proxy
+	name   string
+	url    string
+	static bool
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu    sync.Mutex
+	count int
+	keys  []web.KeyView // newest first, at most web.KeysPerNode
+}
+
+// syncFollowers starts a follower for every node in the current table and
+// stops those of nodes that left or changed URL; p.mu is held.
+func (p *Proxy) syncFollowers() {
+	if p.ctx == context.Background() {
+		return // not started yet
+	}
+	t := p.table.Load()
+	for name, f := range p.followers {
+		if b := t.byName[name]; b == nil || b.url != f.url {
+			f.stop()
+			delete(p.followers, name)
+		}
+	}
+	for _, b := range t.nodes {
+		if p.followers[b.name] != nil || b.client == nil {
+			continue
+		}
+		ctx, cancel := context.WithCancel(p.ctx)
+		f := &follower{p: p, name: b.name, url: b.url, static: b.static, cancel: cancel, done: make(chan struct{})}
+		p.followers[b.name] = f
+		go f.run(ctx, b.client)
+	}
+}
+
+func (f *follower) stop() {
+	f.cancel()
+	<-f.done
+}
+
+// view returns the node's key count and newest keys.
+func (f *follower) view() (int, []web.KeyView) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.count, append([]web.KeyView(nil), f.keys...)
+}
+
+func (f *follower) pollEvery() time.Duration {
+	u, err := url.Parse(f.url)
+	if err != nil {
+		return 30 * time.Second
+	}
+	host := u.Hostname()
+	ip := net.ParseIP(host)
+	switch {
+	case host == "localhost", ip != nil && (ip.IsLoopback() || ip.IsPrivate()):
+		return 2 * time.Second
+	case ip == nil && !strings.Contains(host, "."):
+		return 2 * time.Second // a bare name, as on a compose network
+	}
+	return 30 * time.Second
+}
+
+func (f *follower) run(ctx context.Context, c *nodeClient) {
+	defer close(f.done)
+	every := f.pollEvery()
+	backoff := 250 * time.Millisecond
+	var lastPoll time.Time
+	for ctx.Err() == nil {
+		start := time.Now()
+		err := f.stream(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if time.Since(start) > 10*time.Second {
+			backoff = 250 * time.Millisecond
+		}
+		f.p.log.Debug("following node", "node", f.name, "err", err)
+		if time.Since(lastPoll) >= every {
+			lastPoll = time.Now()
+			if err := f.poll(c); err != nil {
+				f.p.log.Debug("polling node", "node", f.name, "err", err)
+			}
+		}
+		sleep := backoff/2 + rand.N(backoff/2+1)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(sleep):
+		}
+		backoff = min(backoff*2, every)
+	}
+}
+
+// stream follows the node's /ws until it fails or ctx ends.
+func (f *follower) stream(ctx context.Context) error {
+	u, err := url.Parse(f.url)
+	if err != nil {
+		return err
+	}
+	u.Scheme = map[string]string{"http": "ws", "https": "wss"}[u.Scheme]
+	u.Path = "/ws"
+	d := websocket.Dialer{HandshakeTimeout: f.p.cfg.Timeout, ReadBufferSize: 16 << 10}
+	if !f.static {
+		d.NetDialContext = f.p.reg.Policy().Dialer(f.p.cfg.Timeout).DialContext
+	}
+	h := http.Header{}
+	h.Set(tunnel.SkipWarningHeader, "1")
+	if f.p.cfg.UserAgent != "" {
+		h.Set("User-Agent", f.p.cfg.UserAgent)
+	}
+	conn, resp, err := d.DialContext(ctx, u.String(), h)
+	if err != nil {
+		if resp != nil && resp.Header.Get(tunnel.ErrorCodeHeader) != "" {
+			return errors.New(tunnel.EdgeError(resp.Header.Get(tunnel.ErrorCodeHeader)))
+		}
+		return err
+	}
+	defer conn.Close()
+	conn.SetReadLimit(16 << 20)
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	const idle = 90 * time.Second // the node's hub pings well within this
+	conn.SetPingHandler(func(data string) error {
+		conn.SetReadDeadline(time.Now().Add(idle))
+		return conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+	})
+	for {
+		conn.SetReadDeadline(time.Now().Add(idle))
+		_, msg, err := conn.ReadMessage()
+		if err != nil {
+			return err
+		}
+		f.apply(msg)
+	}
+}
+
+// apply takes one message of the node's stream into the mirror and passes
+// its data events on to the proxy's page, named as the proxy names the node.
+func (f *follower) apply(msg []byte) {
+	var head struct {
+		Type   string         `json:"type"`
+		Nodes  []web.NodeView `json:"nodes"`
+		Events []web.Event    `json:"events"`
+	}
+	if json.Unmarshal(msg, &head) != nil {
+		return
+	}
+	switch head.Type {
+	case web.TypeSnapshot:
+		if len(head.Nodes) != 1 {
+			return
+		}
+		f.mu.Lock()
+		f.count, f.keys = head.Nodes[0].Count, capKeys(head.Nodes[0].Keys)
+		f.mu.Unlock()
+		f.publishSync()
+	case web.TypeEvents:
+		for _, ev := range head.Events {
+			switch ev.Type {
+			case web.EventPut, web.EventDelete, web.EventReset:
+				f.mirror(ev)
+				ev.Node = f.name
+				f.p.hub.Publish(ev)
+			}
+		}
+	}
+}
+
+// publishSync tells the page the node's keys after a resync or a poll.
+func (f *follower) publishSync() {
+	b := f.p.table.Load().byName[f.name]
+	if b == nil {
+		return
+	}
+	v := web.NodeView{Name: b.name, URL: b.url, Status: "up", Reason: b.reason}
+	if !b.up {
+		v.Status = "down"
+	}
+	v.Count, v.Keys = f.view()
+	f.p.hub.Publish(web.Event{Type: web.EventNode, Node: f.name, Change: web.ChangeSync, View: &v})
+}
+
+func capKeys(keys []web.KeyView) []web.KeyView {
+	if len(keys) > web.KeysPerNode {
+		keys = keys[:web.KeysPerNode]
+	}
+	return keys
+}
+
+// mirror applies one data event to the mirror.
+func (f *follower) mirror(ev web.Event) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.count = ev.Count
+	switch ev.Type {
+	case web.EventReset:
+		f.keys = nil
+	case web.EventDelete:
+		f.keys = removeKey(f.keys, ev.Key)
+	case web.EventPut:
+		keys := removeKey(f.keys, ev.Key)
+		keys = append(keys, web.KeyView{})
+		copy(keys[1:], keys)
+		keys[0] = web.KeyView{Key: ev.Key, Value: ev.Value, Size: ev.Size}
+		f.keys = capKeys(keys)
+	}
+}
+
+func removeKey(keys []web.KeyView, key string) []web.KeyView {
+	for i, k := range keys {
+		if k.Key == key {
+			return append(keys[:i:i], keys[i+1:]...)
+		}
+	}
+	return keys
+}
+
+// poll reads the node's newest keys from /state and takes them as the mirror.
+func (f *follower) poll(c *nodeClient) error {
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseResponse(resp)
+	if err := c.get("/state?format=json&limit="+strconv.Itoa(web.KeysPerNode), resp); err != nil {
+		return err
+	}
+	if resp.StatusCode() != http.StatusOK {
+		return errStatus(resp.StatusCode())
+	}
+	count, keys, err := decodeNewest(resp.Body())
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	changed := count != f.count || len(keys) != len(f.keys)
+	for i := 0; !changed && i < len(keys); i++ {
+		changed = keys[i] != f.keys[i]
+	}
+	f.count, f.keys = count, keys
+	f.mu.Unlock()
+	if changed {
+		f.publishSync()
+	}
+	return nil
+}
+
+// decodeNewest reads {"count": C, "data": {K: V, ...}} keeping the order of
+// data, which the node writes newest first.
+func decodeNewest(body []byte) (int, []web.KeyView, error) {
+	var st struct {
+		Count int             `json:"count"`
+		Data  json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(body, &st); err != nil {
+		return 0, nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(st.Data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return 0, nil, errBadState
+	}
+	var keys []web.KeyView
+	for dec.More() && len(keys) < web.KeysPerNode {
+		tok, err := dec.Token()
+		if err != nil {
+			return 0, nil, err
+		}
+		key, _ := tok.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return 0, nil, err
+		}
+		text, size := web.Preview(string(raw))
+		keys = append(keys, web.KeyView{Key: key, Value: text, Size: size})
+	}
+	return st.Count, keys, nil
+}

@@ -1,0 +1,365 @@
+// Package proxy is the kvclass proxy: it places keys on nodes (sharding) or
+// copies them to every node (replication), keeps the live node list from
+// the registry, and serves the class's page.
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kvclass/kvclass/node"
+	"github.com/kvclass/kvclass/registry"
+	"github.com/kvclass/kvclass/tunnel"
+	"github.com/kvclass/kvclass/web"
+)
+
+// Config configures a Proxy. The zero value of a field means its default.
+type Config struct {
+	File        *File  // the config file; nil runs with registered nodes only
+	Mode        string // overrides File.Mode when set
+	WriteQuorum int    // overrides File.WriteQuorum when > 0
+
+	Host    string        // address to listen on; default 127.0.0.1
+	Port    int           // 0 picks a free port
+	Timeout time.Duration // bound on every call to a node; default 2s
+
+	Token        string // the class code students join with; required
+	AdminToken   string // the instructor's bearer token for /admin/; required
+	AllowPrivate bool   // let nodes join from loopback and private addresses
+
+	Heartbeat      time.Duration // registry heartbeat interval; default registry's
+	Expiry         time.Duration // a down node is removed after this; default registry's
+	HealthInterval time.Duration // how often config nodes are checked; default registry's
+
+	Origins []string        // extra origins allowed to open /ws
+	Ngrok   *tunnel.Options // non-nil publishes the proxy through ngrok
+
+	MaxBody int64 // bytes in a /put body; default node.DefaultMaxBody
+	MaxKey  int   // bytes in a key; default node.DefaultMaxKey
+
+	UserAgent string // sent on every call to a node, e.g. "kvclass/1.0"
+	Logger    *slog.Logger
+}
+
+// Proxy is a running proxy.
+type Proxy struct {
+	cfg    Config
+	log    *slog.Logger
+	limits node.Limits
+	reg    *registry.Registry
+	hub    *web.Hub
+	table  atomic.Pointer[table]
+	bufs   sync.Pool
+
+	mu        sync.Mutex // serializes table rebuilds
+	mode      string
+	quorum    int
+	members   []registry.Member
+	clients   map[clientKey]*nodeClient
+	followers map[string]*follower
+
+	ln     net.Listener
+	tun    *tunnel.Tunnel
+	server *http.Server
+	ctx    context.Context // the proxy's lifetime, for followers
+	done   chan struct{}
+}
+
+// New returns a proxy ready to Start.
+func New(cfg Config) (*Proxy, error) {
+	if cfg.Host == "" {
+		cfg.Host = "127.0.0.1"
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 2 * time.Second
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = node.DefaultMaxBody
+	}
+	if cfg.MaxKey <= 0 {
+		cfg.MaxKey = node.DefaultMaxKey
+	}
+	if cfg.File == nil {
+		cfg.File = &File{Mode: Sharding, WriteQuorum: 1}
+	}
+	mode := cfg.File.Mode
+	if cfg.Mode != "" {
+		mode = cfg.Mode
+	}
+	if mode != Sharding && mode != Replication {
+		return nil, fmt.Errorf("unknown mode %q: use sharding or replication", mode)
+	}
+	quorum := cfg.File.WriteQuorum
+	if cfg.WriteQuorum > 0 {
+		quorum = cfg.WriteQuorum
+	}
+	if quorum < 1 {
+		quorum = 1
+	}
+	if cfg.Token == "" || cfg.AdminToken == "" {
+		return nil, errors.New("proxy needs a class code and an admin token")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	p := &Proxy{
+		cfg:       cfg,
+		log:       log,
+		limits:    node.Limits{MaxBody: cfg.MaxBody, MaxKey: cfg.MaxKey},
+		mode:      mode,
+		quorum:    quorum,
+		clients:   map[clientKey]*nodeClient{},
+		followers: map[string]*follower{},
+		done:      make(chan struct{}),
+		ctx:       context.Background(),
+	}
+	p.bufs.New = func() any { return new(bytes.Buffer) }
+	p.hub = web.NewHub(web.HubOptions{Snapshot: p.snapshot, Origins: cfg.Origins, Logger: log})
+	p.table.Store(&table{mode: mode, quorum: quorum, byName: map[string]*backend{}})
+	reg, err := registry.New(registry.Options{
+		Token:          cfg.Token,
+		Static:         cfg.File.Nodes,
+		AllowPrivate:   cfg.AllowPrivate,
+		Heartbeat:      cfg.Heartbeat,
+		Expiry:         cfg.Expiry,
+		HealthInterval: cfg.HealthInterval,
+		ProbeTimeout:   cfg.Timeout,
+		OnChange:       p.setMembers,
+		Notify:         p.notify,
+		Logger:         log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.reg = reg
+	p.setMembers(reg.Members())
+	return p, nil
+}
+
+// Registry returns the proxy's registry.
+func (p *Proxy) Registry() *registry.Registry { return p.reg }
+
+// URL returns the proxy's public URL: its ngrok URL when published, else
+// its listening address.
+func (p *Proxy) URL() string {
+	if p.tun != nil {
+		return p.tun.URL()
+	}
+	return p.LocalURL()
+}
+
+// LocalURL returns the URL of the proxy's own listener.
+func (p *Proxy) LocalURL() string {
+	addr := p.ln.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
+}
+
+// JoinLine returns the command students paste to join this proxy.
+func (p *Proxy) JoinLine() string {
+	if p.tun != nil {
+		return "kvclass node --ngrok --join " + p.tun.URL() + " --token " + p.cfg.Token
+	}
+	u := p.LocalURL()
+	if addr := p.ln.Addr().(*net.TCPAddr); addr.IP.IsUnspecified() {
+		u = "http://INSTRUCTOR-IP:" + strconv.Itoa(addr.Port)
+	}
+	return "kvclass node --join " + u + " --token " + p.cfg.Token
+}
+
+// Start listens, publishes the proxy through ngrok if asked, and serves
+// until ctx ends; Wait waits for the clean stop.
+func (p *Proxy) Start(ctx context.Context) error {
+	ln, err := node.Listen(net.JoinHostPort(p.cfg.Host, strconv.Itoa(p.cfg.Port)))
+	if err != nil {
+		return err
+	}
+	p.ln = ln
+	p.server = &http.Server{
+		Handler:           p,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(p.log.Handler(), slog.LevelDebug),
+	}
+	if p.cfg.Ngrok != nil {
+		opts := *p.cfg.Ngrok
+		if opts.Logger == nil {
+			opts.Logger = p.log
+		}
+		opts.OnState = func(st tunnel.State) {
+			p.log.Info("ngrok tunnel", "state", st.State, "url", st.URL)
+		}
+		tun, err := tunnel.Listen(ctx, opts)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		p.tun = tun
+		go p.server.Serve(tun)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	p.mu.Lock()
+	p.ctx = runCtx
+	p.syncFollowers()
+	p.mu.Unlock()
+	regDone := make(chan struct{})
+	go func() {
+		defer close(regDone)
+		p.reg.Run(runCtx)
+	}()
+	go p.server.Serve(ln)
+	go func() {
+		<-runCtx.Done()
+		cancel()
+		<-regDone
+		p.hub.Close()
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		p.server.Shutdown(sctx)
+		scancel()
+		if p.tun != nil {
+			p.tun.Close()
+		}
+		p.mu.Lock()
+		for _, f := range p.followers {
+			f.stop()
+		}
+		for _, c := range p.clients {
+			c.close()
+		}
+		p.mu.Unlock()
+		close(p.done)
+	}()
+	return nil
+}
+
+// Wait blocks until the proxy has stopped after its context ended.
+func (p *Proxy) Wait() { <-p.done }
+
+// ServeHTTP routes a request: the data API, /state and /ws for the page,
+// /registry/ for nodes and /admin/ for the instructor.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch path := r.URL.Path; {
+	case path == "/get":
+		p.data(w, r, "GET")
+	case path == "/put":
+		p.data(w, r, "PUT")
+	case path == "/delete":
+		p.data(w, r, "DELETE")
+	case path == "/health":
+		node.ServeHealth(w, r, "proxy")
+	case path == "/state":
+		p.state(w, r)
+	case path == "/ws":
+		p.hub.ServeHTTP(w, r)
+	case path == "/":
+		http.Redirect(w, r, "/state", http.StatusFound)
+	case strings.HasPrefix(path, "/registry/"):
+		p.reg.Handler().ServeHTTP(w, r)
+	case strings.HasPrefix(path, "/admin/"):
+		p.admin(w, r)
+	case strings.HasPrefix(path, "/assets/"):
+		web.Assets().ServeHTTP(w, r)
+	default:
+		node.WriteError(w, node.ErrNoRoute)
+	}
+}
+
+// setMembers installs a new membership: a new routing table, swapped
+// atomically. The registry calls it after every change.
+func (p *Proxy) setMembers(members []registry.Member) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.members = members
+	p.rebuild()
+}
+
+// setMode switches between sharding and replication, live.
+func (p *Proxy) setMode(mode string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.mode = mode
+	p.rebuild()
+}
+
+// rebuild makes and swaps in a new table; p.mu is held.
+func (p *Proxy) rebuild() {
+	t, stale := buildTable(p.mode, p.quorum, p.members, p.clients, p.newClient)
+	p.table.Store(t)
+	for _, c := range stale {
+		c.close()
+	}
+	p.syncFollowers()
+}
+
+func (p *Proxy) newClient(m registry.Member) (*nodeClient, error) {
+	var dial dialFunc
+	if !m.Static {
+		policy := p.reg.Policy()
+		dial = func(addr string, timeout time.Duration) (net.Conn, error) {
+			return policy.Dialer(timeout).Dial("tcp", addr)
+		}
+	}
+	return newNodeClient(m.URL, dial, p.cfg.UserAgent, p.cfg.Timeout)
+}
+
+// notify turns a registry change into an event for the page.
+func (p *Proxy) notify(c registry.Change) {
+	view := memberView(c.Member)
+	p.hub.Publish(web.Event{Type: web.EventNode, Node: c.Member.Name, Change: c.Kind, View: &view})
+}
+
+func memberView(m registry.Member) web.NodeView {
+	v := web.NodeView{Name: m.Name, URL: m.URL, Status: "up", Reason: m.Reason}
+	if !m.Up {
+		v.Status = "down"
+	}
+	return v
+}
+
+// Rule describes the placement rule for the page's banner.
+func Rule(mode string, quorum int) string {
+	if mode == Replication {
+		return "replication: a put goes to every node (quorum " + strconv.Itoa(quorum) + "), a get asks nodes in order"
+	}
+	return "sharding: node = SHA-256(key) mod N"
+}
+
+func names(m map[string]string) string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
+}
+
+func downReasons(t *table) map[string]string {
+	out := map[string]string{}
+	for _, b := range t.nodes {
+		if !b.up {
+			out[b.name] = b.reason
+		}
+	}
+	return out
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

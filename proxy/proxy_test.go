@@ -1,0 +1,527 @@
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kvclass/kvclass/node"
+	"github.com/kvclass/kvclass/registry"
+)
+
+// startNodes starts n real nodes, kv1…kvN, on ephemeral loopback ports.
+// Each stops when the test ends or when its stop function is called.
+func startNodes(t testing.TB, n int) ([]*node.Node, []context.CancelFunc) {
+	t.Helper()
+	var nodes []*node.Node
+	var stops []context.CancelFunc
+	for i := 1; i <= n; i++ {
+		nd, err := node.New(node.Config{Name: "kv" + strconv.Itoa(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		if err := nd.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		stop := sync.OnceFunc(func() { cancel(); nd.Wait() })
+		t.Cleanup(stop)
+		nodes = append(nodes, nd)
+		stops = append(stops, stop)
+	}
+	return nodes, stops
+}
+
+// configFor is a config file listing nodes in order, as the seed's did.
+func configFor(mode string, nodes []*node.Node) *File {
+	f := &File{Mode: mode, WriteQuorum: 1}
+	for _, n := range nodes {
+		f.Nodes = append(f.Nodes, registry.Static{Name: n.Name(), URL: n.LocalURL()})
+	}
+	return f
+}
+
+// startProxy starts a real proxy on an ephemeral loopback port and waits
+// until every config node is up.
+func startProxy(t testing.TB, cfg Config) *Proxy {
+	t.Helper()
+	if cfg.Token == "" {
+		cfg.Token = "class-code"
+	}
+	if cfg.AdminToken == "" {
+		cfg.AdminToken = "admin-secret"
+	}
+	if cfg.HealthInterval == 0 {
+		cfg.HealthInterval = 50 * time.Millisecond
+	}
+	cfg.AllowPrivate = true
+	p, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := p.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); p.Wait() })
+	if cfg.File != nil {
+		waitFor(t, "config nodes up", func() bool { return len(p.table.Load().upNodes()) == len(cfg.File.Nodes) })
+	}
+	return p
+}
+
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+type reply struct {
+	status int
+	header http.Header
+	body   string
+	took   time.Duration
+}
+
+var client = &http.Client{Timeout: 10 * time.Second}
+
+func do(t testing.TB, method, u, body string) reply {
+	t.Helper()
+	req, err := http.NewRequest(method, u, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return reply{resp.StatusCode, resp.Header, string(b), time.Since(start)}
+}
+
+func put(t testing.TB, base, key, value string) reply {
+	return do(t, "POST", base+"/put?key="+url.QueryEscape(key), `{"value": `+value+`}`)
+}
+
+func TestSeedWalkthroughSharding(t *testing.T) {
+	nodes, _ := startNodes(t, 3)
+	p := startProxy(t, Config{File: configFor(Sharding, nodes)})
+	base := p.LocalURL()
+	// for i in {0..20}; do curl .../put?key=key-$i -d '{"value": "value-'$i'"}'; done
+	for i := 0; i <= 20; i++ {
+		k := "key-" + strconv.Itoa(i)
+		r := put(t, base, k, `"value-`+strconv.Itoa(i)+`"`)
+		owner := nodes[seedPlacement[i]]
+		if r.status != 200 || r.header.Get(NodeHeader) != owner.Name() {
+			t.Fatalf("%s: %d %s via %q, want %s", k, r.status, r.body, r.header.Get(NodeHeader), owner.Name())
+		}
+		for _, n := range nodes {
+			_, ok := n.Store().Get(k)
+			if ok != (n == owner) {
+				t.Errorf("%s on %s: %v (the seed puts it on %s)", k, n.Name(), ok, owner.Name())
+			}
+		}
+	}
+	r := do(t, "GET", base+"/get?key=key-7", "")
+	if r.status != 200 || r.body != `{"value":"value-7"}`+"\n" || r.header.Get(NodeHeader) != nodes[seedPlacement[7]].Name() {
+		t.Fatalf("get key-7: %d %q %v", r.status, r.body, r.header)
+	}
+	if ct := r.header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("relayed Content-Type %q", ct)
+	}
+	r = do(t, "GET", base+"/get?key=missing", "")
+	if r.status != 404 || !strings.Contains(r.body, `"key":"missing"`) {
+		t.Fatalf("get missing: %d %s", r.status, r.body)
+	}
+	// The proxy's JSON state lists every node in order with its keys.
+	var st struct {
+		Mode  string
+		Nodes []struct {
+			Name, URL, Status string
+			Data              map[string]any
+		}
+	}
+	r = do(t, "GET", base+"/state?format=json", "")
+	if err := json.Unmarshal([]byte(r.body), &st); err != nil || st.Mode != Sharding || len(st.Nodes) != 3 {
+		t.Fatalf("state: %s", r.body)
+	}
+	total := 0
+	for i, n := range st.Nodes {
+		if n.Name != nodes[i].Name() || n.Status != "up" {
+			t.Errorf("state node %d: %+v", i, n)
+		}
+		total += len(n.Data)
+	}
+	if total != 21 {
+		t.Errorf("state holds %d keys, want 21", total)
+	}
+	// Delete goes to the owner.
+	if r = do(t, "DELETE", base+"/delete?key=key-7", ""); r.status != 200 {
+		t.Fatalf("delete: %d %s", r.status, r.body)
+	}
+	if _, ok := nodes[seedPlacement[7]].Store().Get("key-7"); ok {
+		t.Error("delete did not reach the owner")
+	}
+}
+
+func TestAwkwardKeysSurviveTheHop(t *testing.T) {
+	nodes, _ := startNodes(t, 3)
+	p := startProxy(t, Config{File: configFor(Sharding, nodes)})
+	keys := []string{"a&b", "a#b", "a+b", "100%", "a/b/../c", "a b", "ключ", "日本語", "key=x&key=y", "%2F", "?"}
+	for _, k := range keys {
+		if r := put(t, p.LocalURL(), k, strconv.Quote(k)); r.status != 200 {
+			t.Fatalf("put %q: %d %s", k, r.status, r.body)
+		}
+		owner := nodes[Owner(k, 3)]
+		if v, ok := owner.Store().Get(k); !ok || v != strconv.Quote(k) {
+			t.Errorf("key %q: owner %s holds %q, %v", k, owner.Name(), v, ok)
+		}
+		r := do(t, "GET", p.LocalURL()+"/get?key="+url.QueryEscape(k), "")
+		var got struct{ Value string }
+		json.Unmarshal([]byte(r.body), &got)
+		if r.status != 200 || got.Value != k {
+			t.Errorf("get %q: %d %s", k, r.status, r.body)
+		}
+	}
+}
+
+func TestReplication(t *testing.T) {
+	nodes, stops := startNodes(t, 3)
+	p := startProxy(t, Config{File: configFor(Replication, nodes)})
+	base := p.LocalURL()
+	for i := 0; i <= 20; i++ {
+		r := put(t, base, "key-"+strconv.Itoa(i), `"value-`+strconv.Itoa(i)+`"`)
+		if r.status != 200 || r.header.Get(NodeHeader) != "kv1,kv2,kv3" {
+			t.Fatalf("put: %d %s %q", r.status, r.body, r.header.Get(NodeHeader))
+		}
+	}
+	for _, n := range nodes {
+		if n.Store().Len() != 21 {
+			t.Errorf("%s holds %d keys, want all 21", n.Name(), n.Store().Len())
+		}
+	}
+	r := do(t, "GET", base+"/get?key=key-3", "")
+	if r.status != 200 || r.header.Get(NodeHeader) != "kv1" {
+		t.Fatalf("get: %d %s from %q; want the first node", r.status, r.body, r.header.Get(NodeHeader))
+	}
+	// The seed answered 500 here; a key no node has is 404.
+	r = do(t, "GET", base+"/get?key=nobody-has-it", "")
+	if r.status != 404 || !strings.Contains(r.body, "Key not found.") {
+		t.Fatalf("missing key: %d %s", r.status, r.body)
+	}
+	// A key only kv3 has (written straight to it) is still found, in order.
+	put(t, nodes[2].LocalURL(), "only-on-kv3", `1`)
+	if r = do(t, "GET", base+"/get?key=only-on-kv3", ""); r.status != 200 || r.header.Get(NodeHeader) != "kv3" {
+		t.Fatalf("get only-on-kv3: %d %s %q", r.status, r.body, r.header.Get(NodeHeader))
+	}
+	// Node loss: every key still reads.
+	stops[0]()
+	for i := 0; i <= 20; i++ {
+		r := do(t, "GET", base+"/get?key=key-"+strconv.Itoa(i), "")
+		if r.status != 200 {
+			t.Fatalf("after kv1 stopped, key-%d: %d %s", i, r.status, r.body)
+		}
+	}
+	waitFor(t, "kv1 marked down", func() bool { return !p.table.Load().byName["kv1"].up })
+	if r = put(t, base, "after", `1`); r.status != 200 || r.header.Get(NodeHeader) != "kv2,kv3" {
+		t.Fatalf("put with kv1 down: %d %s %q", r.status, r.body, r.header.Get(NodeHeader))
+	}
+	if r = do(t, "DELETE", base+"/delete?key=after", ""); r.status != 200 {
+		t.Fatalf("delete: %d %s", r.status, r.body)
+	}
+	if r = do(t, "DELETE", base+"/delete?key=after", ""); r.status != 404 {
+		t.Fatalf("second delete: %d %s", r.status, r.body)
+	}
+}
+
+func TestWriteQuorum(t *testing.T) {
+	nodes, stops := startNodes(t, 3)
+	f := configFor(Replication, nodes)
+	p := startProxy(t, Config{File: f, WriteQuorum: 3})
+	if r := put(t, p.LocalURL(), "k", `1`); r.status != 200 {
+		t.Fatalf("quorum 3 of 3: %d %s", r.status, r.body)
+	}
+	stops[1]()
+	waitFor(t, "kv2 marked down", func() bool { return !p.table.Load().byName["kv2"].up })
+	r := put(t, p.LocalURL(), "k2", `2`)
+	if r.status != 503 || !strings.Contains(r.body, "quorum") || !strings.Contains(r.body, "kv2") {
+		t.Fatalf("quorum 3 with a node down: %d %s", r.status, r.body)
+	}
+}
+
+// hangingNode is a server that accepts connections and never answers, as a
+// stuck or overloaded machine does.
+func hangingNode(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	return "http://" + ln.Addr().String()
+}
+
+func TestDeadAndSlowNodesFailFast(t *testing.T) {
+	nodes, stops := startNodes(t, 3)
+	f := configFor(Sharding, nodes)
+	const timeout = 300 * time.Millisecond
+	p := startProxy(t, Config{File: f, Timeout: timeout, HealthInterval: time.Hour})
+	// A stopped node: connection refused, a 502 naming it at once (or a
+	// 503 if a health check already marked it down).
+	stops[seedPlacement[0]]()
+	dead := nodes[seedPlacement[0]].Name()
+	r := do(t, "GET", p.LocalURL()+"/get?key=key-0", "")
+	if (r.status != 502 && r.status != 503) || !strings.Contains(r.body, dead) || r.took > timeout {
+		t.Fatalf("dead node: %d %s in %v", r.status, r.body, r.took)
+	}
+	// The other keys still work.
+	if r = put(t, p.LocalURL(), "key-1", `1`); r.status != 200 {
+		t.Fatalf("live node: %d %s", r.status, r.body)
+	}
+}
+
+func TestHangingNodeNeverStallsOthers(t *testing.T) {
+	nodes, _ := startNodes(t, 2)
+	f := configFor(Sharding, nodes)
+	f.Nodes = append(f.Nodes, registry.Static{Name: "stuck", URL: hangingNode(t)})
+	const timeout = 400 * time.Millisecond
+	p, err := New(Config{File: f, Timeout: timeout, Token: "c", AdminToken: "a", HealthInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); p.Wait() }()
+	if err := p.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Force every config node up, as a passing health check would, so the
+	// proxy really calls the stuck node.
+	members := p.reg.Members()
+	for i := range members {
+		members[i].Up, members[i].Reason = true, ""
+	}
+	p.setMembers(members)
+	var stuckKey, liveKey string
+	for i := 0; stuckKey == "" || liveKey == ""; i++ {
+		k := "k" + strconv.Itoa(i)
+		if Owner(k, 3) == 2 {
+			stuckKey = k
+		} else if liveKey == "" {
+			liveKey = k
+		}
+	}
+	var wg sync.WaitGroup
+	slow := make([]reply, 8)
+	for i := range slow {
+		wg.Add(1)
+		go func() { defer wg.Done(); slow[i] = do(t, "GET", p.LocalURL()+"/get?key="+stuckKey, "") }()
+	}
+	time.Sleep(50 * time.Millisecond)
+	fast := put(t, p.LocalURL(), liveKey, `1`)
+	if fast.status != 200 || fast.took > timeout/2 {
+		t.Errorf("a live node's request waited behind the stuck node: %d in %v", fast.status, fast.took)
+	}
+	st := do(t, "GET", p.LocalURL()+"/state?format=json", "")
+	if st.took > timeout+300*time.Millisecond || !strings.Contains(st.body, `"name":"stuck","url"`) || !strings.Contains(st.body, `"status":"down"`) {
+		t.Errorf("state with a stuck node: %v: %s", st.took, st.body)
+	}
+	wg.Wait()
+	for _, r := range slow {
+		if r.status != 502 || !strings.Contains(r.body, "stuck") || r.took > timeout+300*time.Millisecond {
+			t.Errorf("stuck node: %d %s in %v", r.status, r.body, r.took)
+		}
+	}
+}
+
+func TestShardOfADownNodeAnswers503(t *testing.T) {
+	nodes, stops := startNodes(t, 3)
+	p := startProxy(t, Config{File: configFor(Sharding, nodes)})
+	stops[seedPlacement[0]]()
+	name := nodes[seedPlacement[0]].Name()
+	waitFor(t, name+" marked down", func() bool { return !p.table.Load().byName[name].up })
+	r := do(t, "GET", p.LocalURL()+"/get?key=key-0", "")
+	if r.status != 503 || !strings.Contains(r.body, name) || r.took > 100*time.Millisecond {
+		t.Fatalf("down shard: %d %s in %v", r.status, r.body, r.took)
+	}
+	// Its place is kept: other keys still go where the seed puts them.
+	for i := 1; i <= 20; i++ {
+		if seedPlacement[i] == seedPlacement[0] {
+			continue
+		}
+		r := put(t, p.LocalURL(), "key-"+strconv.Itoa(i), `1`)
+		if r.status != 200 || r.header.Get(NodeHeader) != nodes[seedPlacement[i]].Name() {
+			t.Fatalf("key-%d: %d via %q", i, r.status, r.header.Get(NodeHeader))
+		}
+	}
+}
+
+func TestNoNodes(t *testing.T) {
+	p := startProxy(t, Config{})
+	r := put(t, p.LocalURL(), "k", `1`)
+	if r.status != 503 || !strings.Contains(r.body, "No nodes") {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+}
+
+func TestProxyBadInputReachesNoNode(t *testing.T) {
+	nodes, _ := startNodes(t, 3)
+	p := startProxy(t, Config{File: configFor(Replication, nodes), MaxBody: 256, MaxKey: 64})
+	cases := []struct {
+		method, path, body string
+		status             int
+	}{
+		{"POST", "/put", `{"value": 1}`, 400},
+		{"POST", "/put?key=k", `{}`, 400},
+		{"POST", "/put?key=k", `{"value": null}`, 400},
+		{"POST", "/put?key=k", `{"value": `, 400},
+		{"POST", "/put?key=k", `[1]`, 400},
+		{"POST", "/put?key=k", `{"value": "` + strings.Repeat("x", 300) + `"}`, 413},
+		{"POST", "/put?key=" + strings.Repeat("k", 65), `{"value": 1}`, 400},
+		{"GET", "/put?key=k", ``, 405},
+		{"GET", "/get", ``, 400},
+		{"PATCH", "/get?key=k", ``, 405},
+		{"GET", "/delete?key=k", ``, 405},
+		{"GET", "/nope", ``, 404},
+	}
+	for _, tc := range cases {
+		r := do(t, tc.method, p.LocalURL()+tc.path, tc.body)
+		var e struct{ Error string }
+		if r.status != tc.status || json.Unmarshal([]byte(r.body), &e) != nil || e.Error == "" {
+			t.Errorf("%s %s: %d %s, want %d with a JSON error", tc.method, tc.path, r.status, r.body, tc.status)
+		}
+		if tc.status == 405 && r.header.Get("Allow") == "" {
+			t.Errorf("%s %s: 405 without Allow", tc.method, tc.path)
+		}
+	}
+	for _, n := range nodes {
+		if n.Store().Len() != 0 {
+			t.Errorf("%s stored %d keys from bad requests", n.Name(), n.Store().Len())
+		}
+	}
+}
+
+// ngrokEdgeAnswer is what ngrok's edge sends when a node's endpoint is
+// offline: an HTML 404 with the Ngrok-Error-Code header.
+func ngrokEdgeAnswer(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Ngrok-Error-Code", "ERR_NGROK_3200")
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(404)
+		w.Write([]byte("<html>The endpoint is offline.</html>"))
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return "http://" + ln.Addr().String()
+}
+
+func TestNgrokEdgeErrorIsANodeFailure(t *testing.T) {
+	f := &File{Mode: Sharding, WriteQuorum: 1, Nodes: []registry.Static{{Name: "remote", URL: ngrokEdgeAnswer(t)}}}
+	p, err := New(Config{File: f, Token: "c", AdminToken: "a", HealthInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); p.Wait() }()
+	if err := p.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p.setMembers([]registry.Member{{Name: "remote", URL: f.Nodes[0].URL, Static: true, Up: true}})
+	r := do(t, "GET", p.LocalURL()+"/get?key=k", "")
+	if r.status != 502 || !strings.Contains(r.body, "ERR_NGROK_3200") || strings.Contains(r.body, "Key not found") {
+		t.Fatalf("edge error relayed as %d %s", r.status, r.body)
+	}
+	st := do(t, "GET", p.LocalURL()+"/state?format=json", "")
+	if !strings.Contains(st.body, `"status":"down"`) || !strings.Contains(st.body, "ERR_NGROK_3200") {
+		t.Fatalf("state: %s", st.body)
+	}
+}
+
+func TestAdmin(t *testing.T) {
+	nodes, _ := startNodes(t, 3)
+	p := startProxy(t, Config{File: configFor(Sharding, nodes)})
+	admin := func(path, body, token string) reply {
+		req, _ := http.NewRequest("POST", p.LocalURL()+path, bytes.NewBufferString(body))
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return reply{status: resp.StatusCode, body: string(b)}
+	}
+	for _, tok := range []string{"", "wrong", "admin-secre", "admin-secrett", "class-code"} {
+		if r := admin("/admin/mode", `{"mode": "replication"}`, tok); r.status != 401 {
+			t.Errorf("token %q: %d %s", tok, r.status, r.body)
+		}
+	}
+	if p.table.Load().mode != Sharding {
+		t.Fatal("an unauthorized call changed the mode")
+	}
+	if r := admin("/admin/mode", `{"mode": "replication"}`, "admin-secret"); r.status != 200 {
+		t.Fatalf("mode: %d %s", r.status, r.body)
+	}
+	if r := put(t, p.LocalURL(), "k", `1`); r.header.Get(NodeHeader) != "kv1,kv2,kv3" {
+		t.Fatalf("after switching to replication, put went to %q", r.header.Get(NodeHeader))
+	}
+	if r := admin("/admin/mode", `{"mode": "chaos"}`, "admin-secret"); r.status != 400 {
+		t.Errorf("bad mode: %d %s", r.status, r.body)
+	}
+	if r := admin("/admin/mode", `{"mode": `, "admin-secret"); r.status != 400 {
+		t.Errorf("malformed: %d %s", r.status, r.body)
+	}
+	if r := admin("/admin/reset", ``, "admin-secret"); r.status != 200 {
+		t.Fatalf("reset: %d %s", r.status, r.body)
+	}
+	for _, n := range nodes {
+		if n.Store().Len() != 0 {
+			t.Errorf("%s kept %d keys after reset", n.Name(), n.Store().Len())
+		}
+	}
+	if r := admin("/admin/kick", `{"name": "nobody"}`, "admin-secret"); r.status != 404 {
+		t.Errorf("kick unknown: %d %s", r.status, r.body)
+	}
+}

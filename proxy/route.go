@@ -1,0 +1,308 @@
+package proxy
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/kvclass/kvclass/node"
+	"github.com/kvclass/kvclass/web"
+)
+
+// NodeHeader names the node(s) that served a request.
+const NodeHeader = "X-Kvclass-Node"
+
+// failure is a proxy-made error: 502 when calling a node failed, 503 when
+// no node could be called. Its body names the node(s).
+type failure struct {
+	status int
+	msg    string
+	nodes  map[string]string // node name → what went wrong
+}
+
+func (f *failure) write(w http.ResponseWriter) {
+	body, _ := json.Marshal(struct {
+		Error string            `json:"error"`
+		Nodes map[string]string `json:"nodes,omitempty"`
+	}{f.msg, f.nodes})
+	node.WriteJSON(w, f.status, append(body, '\n'))
+}
+
+func nodeFailed(b *backend, err error) *failure {
+	return &failure{
+		status: http.StatusBadGateway,
+		msg:    "Node " + b.name + " failed: " + err.Error() + ".",
+		nodes:  map[string]string{b.name: err.Error()},
+	}
+}
+
+func nodeDown(b *backend) *failure {
+	return &failure{
+		status: http.StatusServiceUnavailable,
+		msg:    "Node " + b.name + " is down (" + b.reason + ").",
+		nodes:  map[string]string{b.name: b.reason},
+	}
+}
+
+var errNoNodes = &failure{status: http.StatusServiceUnavailable, msg: "No nodes: the proxy has no node to call yet."}
+
+// relay writes a node's answer unchanged: status, body and content type,
+// plus the NodeHeader.
+func relay(w http.ResponseWriter, resp *fasthttp.Response, nodes string) {
+	h := w.Header()
+	if ct := resp.Header.ContentType(); len(ct) > 0 {
+		h.Set("Content-Type", string(ct))
+	}
+	h.Set(NodeHeader, nodes)
+	w.WriteHeader(resp.StatusCode())
+	w.Write(resp.Body())
+}
+
+// data serves /get, /put and /delete.
+func (p *Proxy) data(w http.ResponseWriter, r *http.Request, op string) {
+	var allow, missing string
+	switch op {
+	case "GET":
+		allow, missing = "GET", node.MsgNeedKey
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			node.WriteError(w, node.MethodNotAllowed(r.Method, allow))
+			return
+		}
+	case "PUT":
+		allow, missing = "POST", node.MsgNeedKeyVal
+		if r.Method != http.MethodPost && r.Method != http.MethodPut {
+			node.WriteError(w, node.MethodNotAllowed(r.Method, allow))
+			return
+		}
+	case "DELETE":
+		allow, missing = "DELETE", node.MsgNeedKey
+		if r.Method != http.MethodDelete && r.Method != http.MethodPost {
+			node.WriteError(w, node.MethodNotAllowed(r.Method, allow))
+			return
+		}
+	}
+	key, apiErr := p.limits.KeyParam(r.URL.RawQuery, missing)
+	if apiErr != nil {
+		node.WriteError(w, apiErr)
+		return
+	}
+	var body []byte
+	if op == "PUT" {
+		buf := p.bufs.Get().(*bytes.Buffer)
+		defer func() {
+			if buf.Cap() <= 64<<10 {
+				buf.Reset()
+				p.bufs.Put(buf)
+			}
+		}()
+		if body, apiErr = p.limits.ReadBody(r, buf); apiErr == nil {
+			_, apiErr = node.ParseValue(body)
+		}
+		if apiErr != nil {
+			node.WriteError(w, apiErr)
+			return
+		}
+	}
+	t := p.table.Load()
+	if len(t.nodes) == 0 {
+		errNoNodes.write(w)
+		p.feed(op, key, nil, "error", http.StatusServiceUnavailable, errNoNodes.msg)
+		return
+	}
+	if t.mode == Replication {
+		switch op {
+		case "GET":
+			p.replicatedGet(w, t, key)
+		case "PUT":
+			p.replicatedWrite(w, t, op, "/put", key, body)
+		case "DELETE":
+			p.replicatedWrite(w, t, op, "/delete", key, nil)
+		}
+		return
+	}
+	b := t.owner(key)
+	if !b.up {
+		f := nodeDown(b)
+		f.write(w)
+		p.feed(op, key, []string{b.name}, "error", f.status, f.msg)
+		return
+	}
+	path := "/get"
+	method := fasthttp.MethodGet
+	switch op {
+	case "PUT":
+		path, method = "/put", fasthttp.MethodPost
+	case "DELETE":
+		path, method = "/delete", fasthttp.MethodDelete
+	}
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseResponse(resp)
+	if err := b.client.call(method, path, key, body, resp); err != nil {
+		f := nodeFailed(b, err)
+		f.write(w)
+		p.feed(op, key, []string{b.name}, "error", f.status, f.msg)
+		return
+	}
+	relay(w, resp, b.name)
+	p.feed(op, key, []string{b.name}, result(op, resp.StatusCode()), resp.StatusCode(), "")
+}
+
+// result names the outcome of a node's answer for the request feed.
+func result(op string, status int) string {
+	switch {
+	case status == http.StatusOK && op == "GET":
+		return "hit"
+	case status == http.StatusOK:
+		return "ok"
+	case status == http.StatusNotFound:
+		return "miss"
+	}
+	return "error"
+}
+
+// feed reports a served request to the live page, if anyone watches.
+func (p *Proxy) feed(op, key string, nodes []string, res string, status int, errMsg string) {
+	if p.hub.Clients() == 0 {
+		return
+	}
+	p.hub.Publish(web.Event{Type: web.EventRequest, Op: op, Key: key, Nodes: nodes, Result: res, Status: status, Error: errMsg})
+}
+
+// replicatedGet asks the up nodes in order and relays the first 200. A key
+// that every node answered 404 for is 404; if a node failed and none had the
+// key, the answer is 502 naming the failures.
+func (p *Proxy) replicatedGet(w http.ResponseWriter, t *table, key string) {
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseResponse(resp)
+	failed := map[string]string{}
+	var miss []string
+	for _, b := range t.nodes {
+		if !b.up {
+			continue
+		}
+		resp.Reset()
+		if err := b.client.call(fasthttp.MethodGet, "/get", key, nil, resp); err != nil {
+			failed[b.name] = err.Error()
+			continue
+		}
+		if resp.StatusCode() == http.StatusOK {
+			relay(w, resp, b.name)
+			p.feed("GET", key, []string{b.name}, "hit", http.StatusOK, "")
+			return
+		}
+		if resp.StatusCode() != http.StatusNotFound {
+			failed[b.name] = "answered " + http.StatusText(resp.StatusCode())
+			continue
+		}
+		miss = append(miss, b.name)
+	}
+	var f *failure
+	switch {
+	case len(failed) > 0:
+		f = &failure{status: http.StatusBadGateway, msg: "The key was not found, and some nodes failed: " + names(failed) + ".", nodes: failed}
+	case len(miss) == 0:
+		f = &failure{status: http.StatusServiceUnavailable, msg: "Every node is down.", nodes: downReasons(t)}
+	default:
+		node.WriteJSON(w, http.StatusNotFound, node.NotFound(key).JSON())
+		p.feed("GET", key, miss, "miss", http.StatusNotFound, "")
+		return
+	}
+	f.write(w)
+	p.feed("GET", key, nil, "error", f.status, f.msg)
+}
+
+// outcome is one node's answer to a replicated write.
+type outcome struct {
+	b      *backend
+	status int
+	body   []byte
+	ctype  []byte
+	err    error
+}
+
+// replicatedWrite sends a put or delete to every up node at once and waits
+// for all of them (each bounded by the node timeout). A put succeeds when at
+// least quorum nodes stored it; a delete succeeds when any node had the key.
+func (p *Proxy) replicatedWrite(w http.ResponseWriter, t *table, op, path, key string, body []byte) {
+	up := t.upNodes()
+	method := fasthttp.MethodPost
+	if op == "DELETE" {
+		method = fasthttp.MethodDelete
+	}
+	outs := make([]outcome, len(up))
+	var wg sync.WaitGroup
+	for i, b := range up {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp := fasthttp.AcquireResponse()
+			defer fasthttp.ReleaseResponse(resp)
+			o := outcome{b: b}
+			if o.err = b.client.call(method, path, key, body, resp); o.err == nil {
+				o.status = resp.StatusCode()
+				o.body = append([]byte(nil), resp.Body()...)
+				o.ctype = append([]byte(nil), resp.Header.ContentType()...)
+			}
+			outs[i] = o
+		}()
+	}
+	wg.Wait()
+
+	var okNodes, missNodes []string
+	var first *outcome
+	failed := map[string]string{}
+	for i := range outs {
+		o := &outs[i]
+		switch {
+		case o.err != nil:
+			failed[o.b.name] = o.err.Error()
+		case o.status == http.StatusOK:
+			okNodes = append(okNodes, o.b.name)
+			if first == nil {
+				first = o
+			}
+		case o.status == http.StatusNotFound && op == "DELETE":
+			missNodes = append(missNodes, o.b.name)
+		default:
+			failed[o.b.name] = "answered " + strings.TrimSpace(string(o.body))
+		}
+	}
+	need := 1
+	if op == "PUT" {
+		need = t.quorum
+	}
+	if len(okNodes) >= need && first != nil {
+		h := w.Header()
+		h.Set("Content-Type", string(first.ctype))
+		h.Set(NodeHeader, strings.Join(okNodes, ","))
+		w.WriteHeader(first.status)
+		w.Write(first.body)
+		p.feed(op, key, okNodes, "ok", first.status, "")
+		return
+	}
+	if op == "DELETE" && len(okNodes) == 0 && len(missNodes) > 0 && len(failed) == 0 {
+		node.WriteJSON(w, http.StatusNotFound, node.NotFound(key).JSON())
+		p.feed(op, key, missNodes, "miss", http.StatusNotFound, "")
+		return
+	}
+	for _, b := range t.nodes {
+		if !b.up {
+			failed[b.name] = b.reason
+		}
+	}
+	f := &failure{status: http.StatusServiceUnavailable, nodes: failed}
+	if op == "PUT" {
+		f.msg = "Write quorum not reached: stored on " + itoa(len(okNodes)) + " of " + itoa(len(t.nodes)) + " nodes, quorum is " + itoa(need) + "."
+	} else {
+		f.msg = "The delete reached no node."
+	}
+	if len(failed) > 0 {
+		f.msg += " Failed: " + names(failed) + "."
+	}
+	f.write(w)
+	p.feed(op, key, okNodes, "error", f.status, f.msg)
+}

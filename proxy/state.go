@@ -1,0 +1,159 @@
+package proxy
+
+import (
+	"bufio"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/kvclass/kvclass/node"
+	"github.com/kvclass/kvclass/web"
+)
+
+// state serves the live page, or with ?format=json every node's state,
+// gathered concurrently: {"mode", "nodes": [{"name", "url", "status",
+// "reason", "data"}]}. A node that is down or does not answer within the
+// node timeout is listed as down with the reason, so the answer never waits
+// longer than one timeout. With ?node=NAME it relays that node's own
+// filtered state (q, limit) for the page's filter box.
+func (p *Proxy) state(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		node.WriteError(w, node.MethodNotAllowed(r.Method, "GET"))
+		return
+	}
+	q := r.URL.Query()
+	if q.Get("format") != "json" {
+		web.ServePage(w, r)
+		return
+	}
+	t := p.table.Load()
+	if name := q.Get("node"); name != "" {
+		p.nodeState(w, t, name, q)
+		return
+	}
+	type nodeState struct {
+		Name   string          `json:"name"`
+		URL    string          `json:"url"`
+		Status string          `json:"status"`
+		Reason string          `json:"reason,omitempty"`
+		Data   json.RawMessage `json:"data"`
+	}
+	out := make([]nodeState, len(t.nodes))
+	var wg sync.WaitGroup
+	for i, b := range t.nodes {
+		out[i] = nodeState{Name: b.name, URL: b.url, Status: "down", Reason: b.reason, Data: json.RawMessage("{}")}
+		if !b.up {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			data, err := fetchData(b)
+			if err != nil {
+				out[i].Reason = err.Error()
+				return
+			}
+			out[i].Status, out[i].Reason, out[i].Data = "up", "", data
+		}()
+	}
+	wg.Wait()
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	bw := bufio.NewWriterSize(w, 32<<10)
+	json.NewEncoder(bw).Encode(struct {
+		Mode  string      `json:"mode"`
+		Nodes []nodeState `json:"nodes"`
+	}{t.mode, out})
+	bw.Flush()
+}
+
+// fetchData returns the "data" object of a node's /state?format=json.
+func fetchData(b *backend) (json.RawMessage, error) {
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseResponse(resp)
+	if err := b.client.get("/state?format=json", resp); err != nil {
+		return nil, err
+	}
+	if resp.StatusCode() != http.StatusOK {
+		return nil, errStatus(resp.StatusCode())
+	}
+	var st struct {
+		Data json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(resp.Body(), &st); err != nil || len(st.Data) == 0 || st.Data[0] != '{' {
+		return nil, errBadState
+	}
+	return st.Data, nil
+}
+
+type errStatus int
+
+func (e errStatus) Error() string { return "answered " + strconv.Itoa(int(e)) + " to /state" }
+
+var errBadState = stateError("answered /state with something that is not a node's state")
+
+type stateError string
+
+func (e stateError) Error() string { return string(e) }
+
+// nodeState relays one node's filtered state: the page's filter box.
+func (p *Proxy) nodeState(w http.ResponseWriter, t *table, name string, q url.Values) {
+	b := t.byName[name]
+	if b == nil {
+		node.WriteError(w, node.Errorf(http.StatusNotFound, "No node named "+strconv.Quote(name)+"."))
+		return
+	}
+	if !b.up {
+		nodeDown(b).write(w)
+		return
+	}
+	v := url.Values{"format": {"json"}, "limit": {strconv.Itoa(web.KeysPerNode)}}
+	if f := q.Get("q"); f != "" {
+		v.Set("q", f)
+	}
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseResponse(resp)
+	if err := b.client.get("/state?"+v.Encode(), resp); err != nil {
+		nodeFailed(b, err).write(w)
+		return
+	}
+	relay(w, resp, b.name)
+}
+
+// snapshot is the page's view of the class: every node in order, with the
+// newest keys the proxy follows on each.
+func (p *Proxy) snapshot() web.Snapshot {
+	t := p.table.Load()
+	s := web.Snapshot{
+		Type:  web.TypeSnapshot,
+		Role:  "proxy",
+		Mode:  t.mode,
+		Rule:  Rule(t.mode, t.quorum),
+		Limit: web.KeysPerNode,
+		Nodes: make([]web.NodeView, 0, len(t.nodes)),
+	}
+	if p.ln != nil {
+		s.Join = p.JoinLine()
+	}
+	p.mu.Lock()
+	followers := make(map[string]*follower, len(p.followers))
+	for k, f := range p.followers {
+		followers[k] = f
+	}
+	p.mu.Unlock()
+	for _, b := range t.nodes {
+		v := web.NodeView{Name: b.name, URL: b.url, Status: "up", Reason: b.reason}
+		if !b.up {
+			v.Status = "down"
+		}
+		if f := followers[b.name]; f != nil {
+			v.Count, v.Keys = f.view()
+		}
+		s.Nodes = append(s.Nodes, v)
+	}
+	return s
+}

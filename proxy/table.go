@@ -1,0 +1,87 @@
+package proxy
+
+import (
+	"github.com/kvclass/kvclass/registry"
+)
+
+// table is one immutable version of the routing table: the mode and the
+// nodes in placement order. The proxy swaps whole tables atomically, so a
+// request sees either the old membership or the new one, never half of each.
+type table struct {
+	mode   string
+	quorum int
+	nodes  []*backend
+	byName map[string]*backend
+}
+
+// backend is a node as one table version sees it.
+type backend struct {
+	name   string
+	url    string
+	up     bool
+	reason string
+	static bool
+	client *nodeClient
+}
+
+// clientKey identifies a reusable node client: the same URL reached under
+// the same dial rules.
+type clientKey struct {
+	url    string
+	static bool
+}
+
+// buildTable makes a table from the registry's ordered members, reusing the
+// clients of nodes whose URL did not change. It returns the new table and the
+// clients no longer used.
+func buildTable(mode string, quorum int, members []registry.Member, clients map[clientKey]*nodeClient, newClient func(registry.Member) (*nodeClient, error)) (*table, []*nodeClient) {
+	t := &table{mode: mode, quorum: quorum, byName: make(map[string]*backend, len(members))}
+	used := make(map[clientKey]bool, len(members))
+	for _, m := range members {
+		k := clientKey{m.URL, m.Static}
+		c := clients[k]
+		if c == nil {
+			var err error
+			if c, err = newClient(m); err != nil {
+				// A URL the registry admitted always parses; keep the node
+				// in its place but down, so placement does not shift.
+				b := &backend{name: m.Name, url: m.URL, reason: err.Error(), static: m.Static}
+				t.nodes = append(t.nodes, b)
+				t.byName[m.Name] = b
+				continue
+			}
+			clients[k] = c
+		}
+		used[k] = true
+		b := &backend{name: m.Name, url: m.URL, up: m.Up, reason: m.Reason, static: m.Static, client: c}
+		if !b.up && b.reason == "" {
+			b.reason = "down"
+		}
+		t.nodes = append(t.nodes, b)
+		t.byName[m.Name] = b
+	}
+	var stale []*nodeClient
+	for k, c := range clients {
+		if !used[k] {
+			stale = append(stale, c)
+			delete(clients, k)
+		}
+	}
+	return t, stale
+}
+
+// owner returns the node that owns key under sharding.
+func (t *table) owner(key string) *backend {
+	return t.nodes[Owner(key, len(t.nodes))]
+}
+
+// upNodes returns the nodes marked up, in order.
+func (t *table) upNodes() []*backend {
+	out := make([]*backend, 0, len(t.nodes))
+	for _, b := range t.nodes {
+		if b.up {
+			out = append(out, b)
+		}
+	}
+	return out
+}
