@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -147,4 +148,25 @@ func BenchmarkStoreParallel(b *testing.B) {
 			}
 		})
 	})
+}
+
+// BenchmarkStoreMemory reports the heap a store takes per key at 1M keys of
+// the seed's shape (key-N → "value-N"), keys and values included.
+func BenchmarkStoreMemory(b *testing.B) {
+	const keys = 1_000_000
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		s := NewStore(0)
+		for i := range keys {
+			k := "key-" + strconv.Itoa(i)
+			s.Put(k, `"value-`+strconv.Itoa(i)+`"`)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/keys, "heap-bytes/key")
+		b.ReportMetric(float64(s.Bytes())/keys, "accounted-bytes/key")
+		runtime.KeepAlive(s)
+	}
 }

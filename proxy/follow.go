@@ -31,7 +31,7 @@ type follower struct {
 	p      *Proxy
 	name   string
 	url    string
-	static bool
+	joined bool
 	cancel context.CancelFunc
 	done   chan struct{}
 
@@ -58,7 +58,7 @@ func (p *Proxy) syncFollowers() {
 			continue
 		}
 		ctx, cancel := context.WithCancel(p.ctx)
-		f := &follower{p: p, name: b.name, url: b.url, static: b.static, cancel: cancel, done: make(chan struct{})}
+		f := &follower{p: p, name: b.name, url: b.url, joined: b.joined, cancel: cancel, done: make(chan struct{})}
 		p.followers[b.name] = f
 		go f.run(ctx, b.client)
 	}
@@ -132,7 +132,7 @@ func (f *follower) stream(ctx context.Context) error {
 	u.Scheme = map[string]string{"http": "ws", "https": "wss"}[u.Scheme]
 	u.Path = "/ws"
 	d := websocket.Dialer{HandshakeTimeout: f.p.cfg.Timeout, ReadBufferSize: 16 << 10}
-	if !f.static {
+	if f.joined {
 		d.NetDialContext = f.p.reg.Policy().Dialer(f.p.cfg.Timeout).DialContext
 	}
 	h := http.Header{}

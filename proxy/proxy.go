@@ -312,7 +312,7 @@ func (p *Proxy) rebuild() {
 
 func (p *Proxy) newClient(m registry.Member) (*nodeClient, error) {
 	var dial dialFunc
-	if !m.Static {
+	if m.Joined {
 		policy := p.reg.Policy()
 		dial = func(addr string, timeout time.Duration) (net.Conn, error) {
 			return policy.Dialer(timeout).Dial("tcp", addr)

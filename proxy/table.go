@@ -20,7 +20,7 @@ type backend struct {
 	url    string
 	up     bool
 	reason string
-	static bool
+	joined bool // joined live: dialed under the URL policy
 	client *nodeClient
 }
 
@@ -28,7 +28,7 @@ type backend struct {
 // the same dial rules.
 type clientKey struct {
 	url    string
-	static bool
+	joined bool
 }
 
 // buildTable makes a table from the registry's ordered members, reusing the
@@ -38,14 +38,14 @@ func buildTable(mode string, quorum int, members []registry.Member, clients map[
 	t := &table{mode: mode, quorum: quorum, byName: make(map[string]*backend, len(members))}
 	used := make(map[clientKey]bool, len(members))
 	for _, m := range members {
-		k := clientKey{m.URL, m.Static}
+		k := clientKey{m.URL, m.Joined}
 		c := clients[k]
 		if c == nil {
 			var err error
 			if c, err = newClient(m); err != nil {
 				// A URL the registry admitted always parses; keep the node
 				// in its place but down, so placement does not shift.
-				b := &backend{name: m.Name, url: m.URL, reason: err.Error(), static: m.Static}
+				b := &backend{name: m.Name, url: m.URL, reason: err.Error(), joined: m.Joined}
 				t.nodes = append(t.nodes, b)
 				t.byName[m.Name] = b
 				continue
@@ -53,7 +53,7 @@ func buildTable(mode string, quorum int, members []registry.Member, clients map[
 			clients[k] = c
 		}
 		used[k] = true
-		b := &backend{name: m.Name, url: m.URL, up: m.Up, reason: m.Reason, static: m.Static, client: c}
+		b := &backend{name: m.Name, url: m.URL, up: m.Up, reason: m.Reason, joined: m.Joined, client: c}
 		if !b.up && b.reason == "" {
 			b.reason = "down"
 		}

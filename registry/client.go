@@ -1,0 +1,301 @@
+package registry
+
+// JoinOptions configure a node's join client.
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+type JoinOptions struct {
+	// Proxy is the proxy's base URL, http:// or https:// (--join).
+	Proxy string
+	// Token is the class code (--token). It is never logged.
+	Token string
+	// Name is the node's name; see CheckName.
+	Name string
+	// URL is where the proxy and others reach the node (--advertise, or the
+	// node's ngrok URL).
+	URL string
+	// Secret is a secret from an earlier session, presented at the first
+	// join; empty for a fresh node. It is never logged.
+	Secret string
+	// Header holds extra headers for every request to the proxy, such as
+	// ngrok-skip-browser-warning or User-Agent (default "kvclass-node").
+	Header http.Header
+	// TLSConfig configures https/wss to the proxy; nil means the defaults.
+	TLSConfig *tls.Config
+	// DialTimeout bounds connecting to the proxy: TCP, TLS and the websocket
+	// handshake. Default 10s.
+	DialTimeout time.Duration
+	// ReplyTimeout bounds the wait for the join's answer; the proxy probes
+	// the node's /health first. Default 30s.
+	ReplyTimeout time.Duration
+	// MinBackoff and MaxBackoff bound the wait between rejoin attempts, which
+	// doubles from MinBackoff after each failure (with jitter). Defaults
+	// 500ms and 15s.
+	MinBackoff, MaxBackoff time.Duration
+	// Logger receives the session's logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// Defaults for JoinOptions.
+const (
+	DefaultDialTimeout  = 10 * time.Second
+	DefaultReplyTimeout = 30 * time.Second
+	DefaultMinBackoff   = 500 * time.Millisecond
+	DefaultMaxBackoff   = 15 * time.Second
+)
+
+// JoinError is a join the proxy refused: a wrong class code, a taken name, an
+// unreachable node URL. Join returns it for a refused first join.
+type JoinError struct {
+	// Status is the HTTP status of the refusal (401, 409, 422, ...).
+	Status int
+	// Message is the proxy's explanation, cleaned of control characters.
+	Message string
+}
+
+// Error is one line for the node's terminal.
+func (e *JoinError) Error() string {
+	return fmt.Sprintf("proxy refused the join: %s (%d)", e.Message, e.Status)
+}
+
+// ErrSessionClosed is returned by Leave after Close or Leave.
+var ErrSessionClosed = errors.New("registry session is closed")
+
+// Reasons a session's background goroutine uses between its states.
+var (
+	errURLChanged = errors.New("the node's URL changed")
+	errLeaving    = errors.New("the node is leaving")
+)
+
+// Session is a node's membership in a proxy: one websocket carrying the
+// join, heartbeats (pings) and the leave. Once admitted it rejoins by itself
+// whenever the connection fails, for as long as it runs.
+type Session struct {
+	opts     JoinOptions
+	log      *slog.Logger
+	wsURL    string
+	leaveURL string
+	header   http.Header
+	dialer   *websocket.Dialer
+	client   *http.Client
+
+	ctx    context.Context // ends at Close
+	cancel context.CancelFunc
+	done   chan struct{} // closed when the background goroutine ends
+
+	urlChanged chan struct{}
+	leaveReq   chan leaveRequest
+
+	mu            sync.Mutex
+	url           string
+	secret        string
+	leaving       bool
+	attemptCancel context.CancelFunc
+}
+
+type leaveRequest struct {
+	ctx    context.Context
+	result chan error
+}
+
+// Join connects to the proxy's GET /registry/ws, sends the join and waits for
+// the answer. A refused join returns a *JoinError; an unreachable proxy
+// returns another error. ctx bounds this first join only: once admitted, the
+// session runs in the background until Leave or Close, pinging every
+// heartbeat interval and rejoining with backoff after any failure, whatever
+// the proxy answers (it may be restarting), logging why each time.
+func Join(ctx context.Context, opts JoinOptions) (*Session, error) {
+	s, err := newSession(opts)
+	if err != nil {
+		return nil, err
+	}
+	conn, hb, err := s.dialJoin(ctx)
+	if err != nil {
+		s.cancel()
+		s.client.CloseIdleConnections()
+		return nil, err
+	}
+	s.log.Info("joined the proxy", "proxy", s.opts.Proxy, "node", s.opts.Name, "url", s.currentURL(), "heartbeat", hb.String())
+	go s.run(conn, hb)
+	return s, nil
+}
+
+func newSession(opts JoinOptions) (*Session, error) {
+	if opts.Token == "" {
+		return nil, errors.New("joining a proxy needs the class code (--token)")
+	}
+	if err := CheckName(opts.Name); err != nil {
+		return nil, err
+	}
+	if _, err := parseNodeURL(opts.URL); err != nil {
+		return nil, fmt.Errorf("the node's URL: %w", err)
+	}
+	if opts.Secret != "" && !validSecret(opts.Secret) {
+		return nil, errors.New("the saved node secret is malformed")
+	}
+	wsURL, leaveURL, err := registryURLs(opts.Proxy)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{
+		{&opts.DialTimeout, DefaultDialTimeout},
+		{&opts.ReplyTimeout, DefaultReplyTimeout},
+		{&opts.MinBackoff, DefaultMinBackoff},
+		{&opts.MaxBackoff, DefaultMaxBackoff},
+	} {
+		if *d.v <= 0 {
+			*d.v = d.def
+		}
+	}
+	opts.MaxBackoff = max(opts.MaxBackoff, opts.MinBackoff)
+	header := opts.Header.Clone()
+	if header == nil {
+		header = http.Header{}
+	}
+	if header.Get("User-Agent") == "" {
+		header.Set("User-Agent", "kvclass-node")
+	}
+	netDialer := &net.Dialer{Timeout: opts.DialTimeout, KeepAlive: 30 * time.Second}
+	s := &Session{
+		opts:     opts,
+		log:      opts.Logger,
+		wsURL:    wsURL,
+		leaveURL: leaveURL,
+		header:   header,
+		dialer: &websocket.Dialer{
+			NetDialContext:   netDialer.DialContext,
+			Proxy:            http.ProxyFromEnvironment,
+			HandshakeTimeout: opts.DialTimeout,
+			TLSClientConfig:  opts.TLSConfig,
+			ReadBufferSize:   1024,
+			WriteBufferSize:  1024,
+		},
+		client: &http.Client{
+			Timeout: opts.DialTimeout,
+			Transport: &http.Transport{
+				Proxy:                 http.ProxyFromEnvironment,
+				DialContext:           netDialer.DialContext,
+				TLSClientConfig:       opts.TLSConfig,
+				TLSHandshakeTimeout:   opts.DialTimeout,
+				ResponseHeaderTimeout: opts.DialTimeout,
+				DisableKeepAlives:     true,
+			},
+		},
+		done:       make(chan struct{}),
+		urlChanged: make(chan struct{}, 1),
+		leaveReq:   make(chan leaveRequest),
+		url:        opts.URL,
+		secret:     opts.Secret,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	return s, nil
+}
+
+// registryURLs derives the websocket and leave URLs from the proxy's base URL.
+func registryURLs(proxy string) (wsURL, leaveURL string, err error) {
+	u, err := url.Parse(proxy)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return "", "", fmt.Errorf("the proxy URL %q must look like http://HOST:PORT or https://HOST", truncate(proxy, 200))
+	}
+	base := strings.TrimRight(u.Path, "/")
+	u.RawPath, u.RawQuery, u.Fragment = "", "", ""
+	leave := *u
+	leave.Path = base + "/registry/leave"
+	ws := *u
+	ws.Path = base + "/registry/ws"
+	ws.Scheme = "ws"
+	if u.Scheme == "https" {
+		ws.Scheme = "wss"
+	}
+	return ws.String(), leave.String(), nil
+}
+
+// Name returns the node's name.
+func (s *Session) Name() string { return s.opts.Name }
+
+// Secret returns the secret that proves this node to the proxy. Keep it only
+// where the node's owner can read it.
+func (s *Session) Secret() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.secret
+}
+
+func (s *Session) currentURL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.url
+}
+
+// SetURL tells the session the node's URL changed (a new ngrok URL): it
+// rejoins at once with its secret and the new URL, keeping its place.
+func (s *Session) SetURL(u string) {
+	s.mu.Lock()
+	changed := s.url != u
+	s.url = u
+	s.mu.Unlock()
+	if changed {
+		signal(s.urlChanged)
+	}
+}
+
+// Leave tells the proxy the node is stopping, so it is marked down at once
+// (reason "stopped") and keeps its place: {"type":"leave"} on the websocket,
+// or POST /registry/leave when there is no working websocket. Then it stops
+// the session. ctx bounds the whole call.
+func (s *Session) Leave(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		s.Close()
+		return fmt.Errorf("leave: %w", err)
+	}
+	s.mu.Lock()
+	s.leaving = true
+	if s.attemptCancel != nil {
+		s.attemptCancel()
+	}
+	s.mu.Unlock()
+	req := leaveRequest{ctx: ctx, result: make(chan error, 1)}
+	select {
+	case s.leaveReq <- req:
+	case <-s.done:
+		return ErrSessionClosed
+	case <-ctx.Done():
+		s.Close()
+		return fmt.Errorf("leave: %w", ctx.Err())
+	}
+	select {
+	case err := <-req.result:
+		<-s.done
+		return err
+	case <-ctx.Done():
+		s.Close()
+		return fmt.Errorf("leave: %w", ctx.Err())
+	}
+}
+
+// Close stops the session without telling the proxy, which marks the node
+// down when its heartbeats stop. It waits for the background goroutine.
+func (s *Session) Close() {
+	s.cancel()
+	<-s.done
+}

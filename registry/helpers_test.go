@@ -1,0 +1,331 @@
+package registry_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kvclass/kvclass/registry"
+)
+
+const testCode = "amber-otter-42"
+
+// waitFor is how long tests wait for an event that should take milliseconds;
+// generous so a loaded CI machine does not fail them.
+const waitFor = 5 * time.Second
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func newLogger(buf *syncBuffer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// class is a registry served on a loopback port, with its callbacks recorded.
+type class struct {
+	t    *testing.T
+	reg  *registry.Registry
+	srv  *httptest.Server
+	url  string
+	logs *syncBuffer
+
+	mu      sync.Mutex
+	changes []registry.Change
+	lists   [][]registry.Member
+}
+
+// testOptions are short timings for tests; tweak before newClass.
+func testOptions() registry.Options {
+	return registry.Options{
+		Token:          testCode,
+		AllowPrivate:   true,
+		Heartbeat:      100 * time.Millisecond, // a node is down after 300ms without a beat
+		HTTPHeartbeat:  100 * time.Millisecond,
+		Expiry:         time.Minute,
+		HealthInterval: 50 * time.Millisecond,
+		ProbeTimeout:   time.Second,
+	}
+}
+
+func newClass(t *testing.T, opts registry.Options) *class {
+	t.Helper()
+	c := &class{t: t, logs: &syncBuffer{}}
+	opts.Logger = newLogger(c.logs)
+	userChange, userNotify := opts.OnChange, opts.Notify
+	opts.OnChange = func(list []registry.Member) {
+		c.mu.Lock()
+		c.lists = append(c.lists, list)
+		c.mu.Unlock()
+		if userChange != nil {
+			userChange(list)
+		}
+	}
+	opts.Notify = func(ch registry.Change) {
+		c.mu.Lock()
+		c.changes = append(c.changes, ch)
+		c.mu.Unlock()
+		if userNotify != nil {
+			userNotify(ch)
+		}
+	}
+	reg, err := registry.New(opts)
+	if err != nil {
+		t.Fatalf("registry.New: %v", err)
+	}
+	c.reg = reg
+	mux := http.NewServeMux()
+	mux.Handle("/registry/", reg.Handler())
+	c.srv = httptest.NewServer(mux)
+	c.url = c.srv.URL
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- reg.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		c.srv.Close()
+		reg.Close()
+	})
+	return c
+}
+
+// kinds returns the recorded change kinds as "kind:name" strings.
+func (c *class) kinds() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]string, len(c.changes))
+	for i, ch := range c.changes {
+		out[i] = ch.Kind + ":" + ch.Member.Name
+	}
+	return out
+}
+
+// member returns name's member and index.
+func (c *class) member(name string) (registry.Member, int, bool) {
+	for i, m := range c.reg.Members() {
+		if m.Name == name {
+			return m, i, true
+		}
+	}
+	return registry.Member{}, -1, false
+}
+
+// mustMember fails unless name is a member.
+func (c *class) mustMember(name string) (registry.Member, int) {
+	c.t.Helper()
+	m, i, ok := c.member(name)
+	if !ok {
+		c.t.Fatalf("%s is not a member; members: %v", name, names(c.reg.Members()))
+	}
+	return m, i
+}
+
+// waitMember waits until name's member satisfies cond.
+func (c *class) waitMember(name, what string, cond func(registry.Member, bool) bool) registry.Member {
+	c.t.Helper()
+	var m registry.Member
+	eventually(c.t, what, func() bool {
+		var ok bool
+		m, _, ok = c.member(name)
+		return cond(m, ok)
+	})
+	return m
+}
+
+func (c *class) waitUp(name string) registry.Member {
+	c.t.Helper()
+	return c.waitMember(name, name+" up", func(m registry.Member, ok bool) bool { return ok && m.Up })
+}
+
+func (c *class) waitDown(name, reason string) registry.Member {
+	c.t.Helper()
+	return c.waitMember(name, name+" down: "+reason, func(m registry.Member, ok bool) bool {
+		return ok && !m.Up && strings.HasPrefix(m.Reason, reason)
+	})
+}
+
+// waitGone waits until name is no member and its removal was notified.
+func (c *class) waitGone(name string) {
+	c.t.Helper()
+	c.waitMember(name, name+" removed", func(_ registry.Member, ok bool) bool {
+		return !ok && slices.Contains(c.kinds(), "leave:"+name)
+	})
+}
+
+// joinOpts are client options for a node named name at nodeURL.
+func (c *class) joinOpts(name, nodeURL string) registry.JoinOptions {
+	return registry.JoinOptions{
+		Proxy:       c.url,
+		Token:       testCode,
+		Name:        name,
+		URL:         nodeURL,
+		MinBackoff:  10 * time.Millisecond,
+		MaxBackoff:  50 * time.Millisecond,
+		DialTimeout: 2 * time.Second,
+		Logger:      newLogger(c.logs),
+	}
+}
+
+// join joins a websocket node and closes its session at cleanup.
+func (c *class) join(name, nodeURL string) *registry.Session {
+	c.t.Helper()
+	s, err := registry.Join(c.t.Context(), c.joinOpts(name, nodeURL))
+	if err != nil {
+		c.t.Fatalf("join %s: %v", name, err)
+	}
+	c.t.Cleanup(s.Close)
+	return s
+}
+
+// post sends body as JSON to the registry path and returns the status and
+// the decoded answer.
+func (c *class) post(path string, body any) (int, map[string]any) {
+	c.t.Helper()
+	data, ok := body.([]byte)
+	if !ok {
+		var err error
+		if data, err = json.Marshal(body); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+	return c.do(http.MethodPost, path, data, nil)
+}
+
+func (c *class) do(method, path string, body []byte, header http.Header) (int, map[string]any) {
+	c.t.Helper()
+	req, err := http.NewRequest(method, c.url+path, bytes.NewReader(body))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := testClient.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		c.t.Errorf("%s %s: Content-Type %q, want application/json", method, path, ct)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		c.t.Fatalf("%s %s: answer is not a JSON object: %q", method, path, raw)
+	}
+	return resp.StatusCode, out
+}
+
+// joinHTTP joins over POST /registry/join.
+func (c *class) joinHTTP(name, nodeURL, secret string) (int, map[string]any) {
+	c.t.Helper()
+	return c.post("/registry/join", map[string]string{"name": name, "url": nodeURL, "token": testCode, "secret": secret})
+}
+
+// mustJoinHTTP joins over HTTP and returns the secret.
+func (c *class) mustJoinHTTP(name, nodeURL string) string {
+	c.t.Helper()
+	status, body := c.joinHTTP(name, nodeURL, "")
+	if status != http.StatusOK {
+		c.t.Fatalf("join %s: %d %v", name, status, body)
+	}
+	return body["secret"].(string)
+}
+
+// testClient makes no keep-alive connections, so no idle goroutines outlive
+// a test.
+var testClient = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+
+// node is a stand-in for a kvclass node's /health, switchable to failing.
+type node struct {
+	srv     *httptest.Server
+	url     string
+	failing atomic.Bool
+}
+
+func newNode(t *testing.T) *node {
+	t.Helper()
+	n := &node{}
+	n.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/health" || n.failing.Load() {
+			http.Error(w, "no", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprint(w, "Hi from node")
+	}))
+	n.url = n.srv.URL
+	t.Cleanup(n.srv.Close)
+	return n
+}
+
+func names(list []registry.Member) []string {
+	out := make([]string, len(list))
+	for i, m := range list {
+		out[i] = m.Name
+	}
+	return out
+}
+
+// eventually polls cond until it holds or waitFor passes.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(waitFor)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// noLeaks fails the test if goroutines it started outlive it. Call it first,
+// so its cleanup runs last.
+func noLeaks(t *testing.T) {
+	t.Helper()
+	before := runtime.NumGoroutine()
+	t.Cleanup(func() {
+		testClient.CloseIdleConnections()
+		deadline := time.Now().Add(waitFor)
+		for runtime.NumGoroutine() > before {
+			if time.Now().After(deadline) {
+				buf := make([]byte, 1<<20)
+				n := runtime.Stack(buf, true)
+				t.Errorf("%d goroutines leaked (%d before):\n%s", runtime.NumGoroutine()-before, before, buf[:n])
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+}

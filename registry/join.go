@@ -1,0 +1,283 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// joinRequest is the body of POST /registry/join and the first websocket
+// message.
+type joinRequest struct {
+	Name   string `json:"name"`
+	URL    string `json:"url"`
+	Token  string `json:"token"`
+	Secret string `json:"secret,omitempty"`
+}
+
+// joinReply admits a node.
+type joinReply struct {
+	Name        string `json:"name"`
+	Secret      string `json:"secret"`
+	HeartbeatMS int64  `json:"heartbeat_ms"`
+}
+
+// errorReply is every error body; Status is set on the websocket, where there
+// is no HTTP status line.
+type errorReply struct {
+	Error  string `json:"error"`
+	Status int    `json:"status,omitempty"`
+}
+
+// refusal is a request refused with an HTTP status and a message for the
+// person at the node.
+type refusal struct {
+	status int
+	msg    string
+}
+
+func (e *refusal) Error() string { return e.msg }
+
+func refuse(status int, format string, args ...any) *refusal {
+	return &refusal{status: status, msg: fmt.Sprintf(format, args...)}
+}
+
+// asRefusal turns any error into a refusal; unexpected errors become 500s
+// with a generic message (none is expected).
+func asRefusal(err error) *refusal {
+	var ref *refusal
+	if errors.As(err, &ref) {
+		return ref
+	}
+	return refuse(http.StatusInternalServerError, "internal error")
+}
+
+// join admits a node or refuses it. sess is the node's websocket, nil for a
+// plain HTTP join; interval is the heartbeat interval the node will be told.
+func (r *Registry) join(ctx context.Context, req joinRequest, addr string, sess *wsSession, interval time.Duration) (joinReply, error) {
+	if r.isClosed() {
+		return joinReply{}, refuse(http.StatusServiceUnavailable, "the proxy is stopping; try again in a moment")
+	}
+	turn, err := r.limiter.enter(ctx, addr)
+	if err != nil {
+		r.log.Warn("join refused: too many failed joins", "addr", addr)
+		return joinReply{}, refuse(http.StatusTooManyRequests, "too many failed joins from your address; wait a minute and check the class code")
+	}
+	tokenOK := digestOf(req.Token).equal(r.token)
+	turn.done(!tokenOK)
+	if !tokenOK {
+		r.log.Warn("join refused: bad class code", "addr", addr, "node", truncate(req.Name, 40))
+		if turn.limited {
+			return joinReply{}, refuse(http.StatusTooManyRequests, "too many failed joins from your address; wait a minute and check the class code")
+		}
+		return joinReply{}, refuse(http.StatusUnauthorized, "bad class code")
+	}
+	if err := CheckName(req.Name); err != nil {
+		return joinReply{}, r.refused(addr, req.Name, refuse(http.StatusBadRequest, "%v", err))
+	}
+	var presented digest
+	if req.Secret != "" {
+		if !validSecret(req.Secret) {
+			return joinReply{}, r.refused(addr, req.Name, refuse(http.StatusBadRequest, "bad secret: expected %d-%d characters of base64url", minSecretLen, maxSecretLen))
+		}
+		presented = digestOf(req.Secret)
+		if r.wasKicked(presented) {
+			return joinReply{}, r.refused(addr, req.Name, refuse(http.StatusForbidden, "this node was removed from the class by the instructor"))
+		}
+	}
+	u, err := r.policy.Check(ctx, req.URL)
+	switch {
+	case errors.Is(err, ErrBadURL):
+		return joinReply{}, r.refused(addr, req.Name, refuse(http.StatusBadRequest, "%v", err))
+	case errors.Is(err, ErrNotAllowed):
+		return joinReply{}, r.refused(addr, req.Name, refuse(http.StatusForbidden, "URL not allowed: %v", err))
+	case err != nil:
+		return joinReply{}, r.refused(addr, req.Name, refuse(http.StatusUnprocessableEntity, "cannot reach your node at %s: %v", truncate(req.URL, 200), err))
+	}
+	nodeURL := u.String()
+	r.mu.Lock()
+	err = r.admissible(req.Name, req.Secret != "", presented, nodeURL)
+	r.mu.Unlock()
+	if err != nil {
+		return joinReply{}, r.refused(addr, req.Name, err)
+	}
+	if err := getHealth(ctx, r.probe, nodeURL); err != nil {
+		return joinReply{}, r.refused(addr, req.Name, refuse(http.StatusUnprocessableEntity,
+			"cannot reach your node at %s/health: %v (is the node running, and is this the URL others can reach it at?)", nodeURL, err))
+	}
+	secret := req.Secret
+	if secret == "" {
+		secret = newSecret()
+	}
+	if err := r.admit(req.Name, nodeURL, secret, presented, req.Secret != "", sess, interval); err != nil {
+		return joinReply{}, r.refused(addr, req.Name, err)
+	}
+	r.log.Info("node joined", "node", req.Name, "url", nodeURL, "addr", addr)
+	return joinReply{Name: req.Name, Secret: secret, HeartbeatMS: interval.Milliseconds()}, nil
+}
+
+// refused logs a refused join and returns err.
+func (r *Registry) refused(addr, name string, err error) error {
+	r.log.Info("join refused", "addr", addr, "node", truncate(name, 40), "status", asRefusal(err).status, "reason", err.Error())
+	return err
+}
+
+// admissible decides whether a node may take name. Called with r.mu held.
+func (r *Registry) admissible(name string, hasSecret bool, secret digest, nodeURL string) error {
+	if r.closed {
+		return refuse(http.StatusServiceUnavailable, "the proxy is stopping; try again in a moment")
+	}
+	e := r.byName[name]
+	switch {
+	case e == nil:
+		if len(r.byName) >= r.opts.MaxNodes {
+			return refuse(http.StatusServiceUnavailable, "the class is full (%d nodes)", r.opts.MaxNodes)
+		}
+	case e.joined:
+		if hasSecret && e.secret.equal(secret) {
+			return nil // the same node rejoining
+		}
+		if e.up {
+			return refuse(http.StatusConflict, "the name %q is taken by a live node; choose another name", name)
+		}
+	case e.up && !sameURL(nodeURL, e.configURL):
+		return refuse(http.StatusConflict, "the name %q belongs to a config node that is up; choose another name", name)
+	}
+	return nil
+}
+
+// admit commits a join: a new member, a rejoin of the same node (its URL may
+// change), or a takeover of a down node's name and place.
+func (r *Registry) admit(name, nodeURL, secret string, presented digest, hasSecret bool, sess *wsSession, interval time.Duration) error {
+	r.mu.Lock()
+	if err := r.admissible(name, hasSecret, presented, nodeURL); err != nil {
+		r.mu.Unlock()
+		return err
+	}
+	var d delivery
+	now := r.now()
+	e := r.byName[name]
+	isNew := e == nil
+	if isNew {
+		e = &entry{name: name}
+		r.byName[name] = e
+	}
+	old := e.member()
+	sameNode := e.joined && hasSecret && e.secret.equal(presented)
+	if e.session != nil && e.session != sess {
+		reason := "the name was taken over by another node"
+		if sameNode {
+			reason = "replaced by a newer connection of the same node"
+		}
+		d.closeSession(e, closeReplaced, reason)
+	}
+	e.joined, e.secret, e.url = true, digestOf(secret), nodeURL
+	e.interval, e.lastBeat, e.session = interval, now, sess
+	if isNew || !e.up {
+		e.up, e.reason, e.since = true, "", now
+	}
+	if isNew {
+		d.changes = append(d.changes, Change{Kind: ChangeJoin, Member: e.member()})
+	} else {
+		d.changes = diff(old, e.member())
+		d.listChanged = old != e.member()
+	}
+	r.publish(&d)
+	r.mu.Unlock()
+	d.run(r)
+	return nil
+}
+
+func (r *Registry) wasKicked(s digest) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.kicked[s]
+	return ok
+}
+
+func (r *Registry) isClosed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.closed
+}
+
+// beat records a heartbeat for e and marks it up when it was down. Called
+// with r.mu held.
+func (r *Registry) beat(e *entry, d *delivery) {
+	now := r.now()
+	e.lastBeat = now
+	if !e.up {
+		old := e.member()
+		e.up, e.reason, e.since = true, "", now
+		d.changes = append(d.changes, diff(old, e.member())...)
+	}
+}
+
+// markDown marks e down with reason. Called with r.mu held.
+func (r *Registry) markDown(e *entry, reason string, d *delivery) {
+	if !e.up && e.reason == reason {
+		return
+	}
+	old := e.member()
+	if e.up {
+		e.up, e.since = false, r.now()
+	}
+	e.reason = reason
+	d.changes = append(d.changes, diff(old, e.member())...)
+}
+
+// nodeAuth finds the joined node name whose secret is secret.
+func (r *Registry) nodeAuth(name, secret string) (*entry, error) {
+	e := r.byName[name]
+	if e == nil || !e.joined {
+		return nil, refuse(http.StatusNotFound, "no node %q has joined; join again", truncate(name, 40))
+	}
+	if !e.secret.equal(digestOf(secret)) {
+		return nil, refuse(http.StatusForbidden, "the secret does not match node %q", name)
+	}
+	return e, nil
+}
+
+// heartbeat handles POST /registry/heartbeat.
+func (r *Registry) heartbeat(name, secret string) (time.Duration, error) {
+	r.mu.Lock()
+	e, err := r.nodeAuth(name, secret)
+	if err != nil {
+		r.mu.Unlock()
+		return 0, err
+	}
+	var d delivery
+	r.beat(e, &d)
+	interval := e.interval
+	r.publish(&d)
+	r.mu.Unlock()
+	d.run(r)
+	return interval, nil
+}
+
+// leave handles POST /registry/leave: the node is stopping. It is marked down
+// at once with reason "stopped" and keeps its place until the expiry.
+func (r *Registry) leave(name, secret string) error {
+	r.mu.Lock()
+	e, err := r.nodeAuth(name, secret)
+	if err != nil {
+		r.mu.Unlock()
+		return err
+	}
+	var d delivery
+	d.closeSession(e, closeLeft, "the node left")
+	r.markDown(e, reasonStopped, &d)
+	r.publish(&d)
+	r.mu.Unlock()
+	r.log.Info("node left", "node", name)
+	d.run(r)
+	return nil
+}
+
+// Reasons a member is down.
+const (
+	reasonStopped = "stopped"
+	reasonMissed  = "missed heartbeats"
+)

@@ -1,0 +1,306 @@
+package registry_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kvclass/kvclass/registry"
+)
+
+func TestWebsocketLifecycle(t *testing.T) {
+	noLeaks(t)
+	c := newClass(t, testOptions())
+	n := newNode(t)
+	c.join("kv1", n.url)
+	s := c.join("kv2", n.url)
+	m, place := c.mustMember("kv2")
+	if !m.Up || m.URL != n.url || !m.Joined || m.Static {
+		t.Fatalf("after join: %+v", m)
+	}
+
+	// Pings keep it up across several lease windows (lease = 3 x 100ms).
+	time.Sleep(700 * time.Millisecond)
+	if m, _ := c.mustMember("kv2"); !m.Up {
+		t.Fatalf("a pinging node went down: %+v", m)
+	}
+	for _, k := range c.kinds() {
+		if strings.HasPrefix(k, "down:") {
+			t.Fatalf("a pinging node had a down change: %v", c.kinds())
+		}
+	}
+
+	// Leave marks it down at once, reason "stopped", in its place.
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	if err := s.Leave(ctx); err != nil {
+		t.Fatalf("Leave: %v", err)
+	}
+	m, i := c.mustMember("kv2")
+	if m.Up || m.Reason != "stopped" || i != place {
+		t.Fatalf("after Leave: %+v at %d, want down \"stopped\" at %d", m, i, place)
+	}
+	// It stays down: the session is over, nothing pings.
+	time.Sleep(200 * time.Millisecond)
+	if m, _ := c.mustMember("kv2"); m.Up || m.Reason != "stopped" {
+		t.Fatalf("after Leave and a lease: %+v", m)
+	}
+	if err := s.Leave(ctx); !errors.Is(err, registry.ErrSessionClosed) {
+		t.Fatalf("second Leave: %v, want ErrSessionClosed", err)
+	}
+	want := []string{"join:kv1", "join:kv2", "down:kv2"}
+	if got := c.kinds(); !slices.Equal(got, want) {
+		t.Fatalf("changes %v, want %v", got, want)
+	}
+}
+
+func TestClosedConnectionIsNotAStop(t *testing.T) {
+	noLeaks(t)
+	c := newClass(t, testOptions())
+	n := newNode(t)
+	s := c.join("kv1", n.url)
+	start := time.Now()
+	s.Close() // no leave: a network blip looks like this
+	if m, _ := c.mustMember("kv1"); !m.Up && time.Since(start) < 200*time.Millisecond {
+		t.Fatalf("a closed connection marked the node down at once: %+v", m)
+	}
+	c.waitDown("kv1", "missed heartbeats")
+	if d := time.Since(start); d < 250*time.Millisecond {
+		t.Fatalf("down after %v, want about 3 heartbeat intervals (300ms)", d)
+	}
+}
+
+func TestHTTPHeartbeatsAndExpiry(t *testing.T) {
+	noLeaks(t)
+	opts := testOptions()
+	opts.Expiry = 300 * time.Millisecond
+	c := newClass(t, opts)
+	n := newNode(t)
+	secret := c.mustJoinHTTP("kv1", n.url)
+
+	// No heartbeats: down after the lease.
+	c.waitDown("kv1", "missed heartbeats")
+	// A heartbeat brings it back up.
+	status, body := c.post("/registry/heartbeat", map[string]string{"name": "kv1", "secret": secret})
+	if status != http.StatusOK || body["heartbeat_ms"] != float64(100) {
+		t.Fatalf("heartbeat: %d %v", status, body)
+	}
+	if m, _ := c.mustMember("kv1"); !m.Up {
+		t.Fatalf("after a heartbeat: %+v", m)
+	}
+	// A wrong secret or an unknown name is refused and changes nothing.
+	if status, _ := c.post("/registry/heartbeat", map[string]string{"name": "kv1", "secret": strings.Repeat("x", 43)}); status != http.StatusForbidden {
+		t.Fatalf("heartbeat with a wrong secret: %d, want 403", status)
+	}
+	if status, _ := c.post("/registry/heartbeat", map[string]string{"name": "ghost", "secret": secret}); status != http.StatusNotFound {
+		t.Fatalf("heartbeat of an unknown node: %d, want 404", status)
+	}
+	// Leave over HTTP: down "stopped" at once.
+	if status, body := c.post("/registry/leave", map[string]string{"name": "kv1", "secret": secret}); status != http.StatusOK {
+		t.Fatalf("leave: %d %v", status, body)
+	}
+	if m, _ := c.mustMember("kv1"); m.Up || m.Reason != "stopped" {
+		t.Fatalf("after leave: %+v", m)
+	}
+	// Down longer than the expiry: removed.
+	c.waitGone("kv1")
+	want := []string{"join:kv1", "down:kv1", "up:kv1", "down:kv1", "leave:kv1"}
+	if got := c.kinds(); !slices.Equal(got, want) {
+		t.Fatalf("changes %v, want %v", got, want)
+	}
+}
+
+func TestKick(t *testing.T) {
+	noLeaks(t)
+	c := newClass(t, testOptions())
+	n := newNode(t)
+	c.join("kv1", n.url)
+	c.join("kv2", n.url)
+	if err := c.reg.Kick("kv1"); err != nil {
+		t.Fatalf("Kick: %v", err)
+	}
+	if _, _, ok := c.member("kv1"); ok {
+		t.Fatal("kicked node is still a member")
+	}
+	// Its session notices, keeps trying (that is the contract) and is
+	// refused: it does not come back by itself.
+	eventually(t, "the kicked session to log why", func() bool {
+		return strings.Contains(c.logs.String(), "removed this node from the class")
+	})
+	eventually(t, "the kicked session's rejoin to be refused", func() bool {
+		return strings.Contains(c.logs.String(), "removed from the class by the instructor (403)")
+	})
+	time.Sleep(100 * time.Millisecond)
+	if _, _, ok := c.member("kv1"); ok {
+		t.Fatal("kicked node rejoined by itself")
+	}
+	// A new node (a new secret) may use the name again.
+	c.join("kv1", n.url)
+	if err := c.reg.Kick("nobody"); !errors.Is(err, registry.ErrUnknownNode) {
+		t.Fatalf("Kick of an unknown node: %v, want ErrUnknownNode", err)
+	}
+	want := []string{"join:kv1", "join:kv2", "kick:kv1", "join:kv1"}
+	if got := c.kinds(); !slices.Equal(got, want) {
+		t.Fatalf("changes %v, want %v", got, want)
+	}
+}
+
+func TestNameConflictsAndTakeover(t *testing.T) {
+	noLeaks(t)
+	opts := testOptions()
+	opts.HTTPHeartbeat = time.Minute // the HTTP-joined node stays up without heartbeats
+	c := newClass(t, opts)
+	a, b := newNode(t), newNode(t)
+	c.join("kv0", a.url)
+	secret := c.mustJoinHTTP("kv1", a.url)
+	c.join("kv2", a.url)
+	_, place := c.mustMember("kv1")
+
+	// A live name without its secret, or with a wrong one: 409.
+	status, body := c.joinHTTP("kv1", b.url, "")
+	if status != http.StatusConflict || !strings.Contains(body["error"].(string), "taken") {
+		t.Fatalf("join of a live name: %d %v, want 409", status, body)
+	}
+	if status, _ := c.joinHTTP("kv1", b.url, strings.Repeat("y", 43)); status != http.StatusConflict {
+		t.Fatalf("join of a live name with a wrong secret: %d, want 409", status)
+	}
+	// With its secret: the same node, which may move (URL change, place kept).
+	if status, body := c.joinHTTP("kv1", b.url, secret); status != http.StatusOK || body["secret"] != secret {
+		t.Fatalf("rejoin with the secret: %d %v", status, body)
+	}
+	if m, i := c.mustMember("kv1"); m.URL != b.url || i != place {
+		t.Fatalf("after a URL change: %+v at %d, want %s at %d", m, i, b.url, place)
+	}
+	// Once it is down, another node takes the name and the place.
+	if status, _ := c.post("/registry/leave", map[string]string{"name": "kv1", "secret": secret}); status != http.StatusOK {
+		t.Fatalf("leave: %d", status)
+	}
+	status, body = c.joinHTTP("kv1", a.url, "")
+	if status != http.StatusOK || body["secret"] == secret {
+		t.Fatalf("takeover of a down name: %d %v", status, body)
+	}
+	if m, i := c.mustMember("kv1"); !m.Up || m.URL != a.url || i != place {
+		t.Fatalf("after takeover: %+v at %d", m, i)
+	}
+	// The old secret no longer proves anything.
+	if status, _ := c.post("/registry/heartbeat", map[string]string{"name": "kv1", "secret": secret}); status != http.StatusForbidden {
+		t.Fatalf("heartbeat with the old holder's secret: %d, want 403", status)
+	}
+	want := []string{"join:kv0", "join:kv1", "join:kv2", "url:kv1", "down:kv1", "url:kv1", "up:kv1"}
+	if got := c.kinds(); !slices.Equal(got, want) {
+		t.Fatalf("changes %v, want %v", got, want)
+	}
+}
+
+func TestSetURLKeepsPlace(t *testing.T) {
+	noLeaks(t)
+	c := newClass(t, testOptions())
+	a, b := newNode(t), newNode(t)
+	c.join("alpha", a.url)
+	s := c.join("beta", a.url)
+	c.join("gamma", a.url)
+	_, place := c.mustMember("beta")
+	secret := s.Secret()
+	s.SetURL(b.url)
+	m := c.waitMember("beta", "beta at its new URL", func(m registry.Member, ok bool) bool { return ok && m.URL == b.url })
+	if _, i := c.mustMember("beta"); i != place || !m.Up {
+		t.Fatalf("after SetURL: %+v at %d, want up at %d", m, i, place)
+	}
+	if s.Secret() != secret {
+		t.Fatal("the secret changed on a URL change")
+	}
+	if got := c.kinds(); got[len(got)-1] != "url:beta" {
+		t.Fatalf("last change %v, want url:beta", got)
+	}
+	// Still heartbeating on the new connection.
+	time.Sleep(500 * time.Millisecond)
+	if m, _ := c.mustMember("beta"); !m.Up {
+		t.Fatalf("after SetURL and a lease: %+v", m)
+	}
+}
+
+// TestProxyRestart: the proxy stops and starts again on the same address
+// with the same class code; nodes rejoin by themselves, presenting secrets
+// the new proxy has never seen, and keep their places.
+func TestProxyRestart(t *testing.T) {
+	noLeaks(t)
+	n, moved := newNode(t), newNode(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	start := func(ln net.Listener) (*registry.Registry, func()) {
+		opts := testOptions()
+		reg, err := registry.New(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/registry/", reg.Handler())
+		srv := &http.Server{Handler: mux}
+		ctx, cancel := context.WithCancel(context.Background())
+		served := make(chan struct{})
+		ran := make(chan struct{})
+		go func() { defer close(served); _ = srv.Serve(ln) }()
+		go func() { defer close(ran); _ = reg.Run(ctx) }()
+		return reg, func() {
+			_ = srv.Close()
+			<-served
+			cancel()
+			<-ran
+			reg.Close()
+		}
+	}
+	reg1, stop1 := start(ln)
+	logs := &syncBuffer{}
+	join := func(name string) *registry.Session {
+		s, err := registry.Join(t.Context(), registry.JoinOptions{
+			Proxy: "http://" + addr, Token: testCode, Name: name, URL: n.url,
+			MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, Logger: newLogger(logs),
+		})
+		if err != nil {
+			t.Fatalf("join %s: %v", name, err)
+		}
+		t.Cleanup(s.Close)
+		return s
+	}
+	s2 := join("kv2")
+	s1 := join("kv1")
+	before := names(reg1.Members())
+	secret := s1.Secret()
+	stop1()
+
+	var ln2 net.Listener
+	eventually(t, "the address to be free again", func() bool {
+		ln2, err = net.Listen("tcp", addr)
+		return err == nil
+	})
+	reg2, stop2 := start(ln2)
+	defer stop2()
+	eventually(t, "both nodes back in the restarted proxy", func() bool {
+		list := reg2.Members()
+		return len(list) == 2 && list[0].Up && list[1].Up
+	})
+	if after := names(reg2.Members()); !slices.Equal(after, before) {
+		t.Fatalf("order after restart %v, want %v", after, before)
+	}
+	if s1.Secret() != secret {
+		t.Fatal("the node's secret changed across the restart")
+	}
+	if !strings.Contains(logs.String(), "the proxy is stopping") {
+		t.Fatalf("the sessions did not log why they rejoin:\n%s", logs.String())
+	}
+	// The new proxy adopted the secret: a later rejoin with it still works.
+	s1.SetURL(moved.url)
+	eventually(t, "kv1 at its new URL", func() bool {
+		list := reg2.Members()
+		return len(list) == 2 && list[0].Name == "kv1" && list[0].URL == moved.url && list[0].Up
+	})
+	_ = s2
+}

@@ -1,0 +1,108 @@
+package registry
+
+import (
+	"cmp"
+	"time"
+)
+
+// Member is one place in the proxy's node list, as the routing table and the
+// page see it.
+type Member struct {
+	// Name is the node's name, unique in the list.
+	Name string
+	// URL is where the proxy reaches the node.
+	URL string
+	// Static marks a place from the config file. A joined node may hold it
+	// (Joined is then set too).
+	Static bool
+	// Joined marks a place held by a node that joined live: its URL passed
+	// the URL policy, and the proxy must dial it through Policy().Dialer so
+	// the policy holds at dial time too. Config nodes are dialed plainly.
+	Joined bool
+	// Up tells whether the proxy should call the node; a down node keeps its
+	// place and its shard answers 503 fast.
+	Up bool
+	// Reason says why the node is down: "stopped", "missed heartbeats",
+	// "health check: <error>"; empty when up.
+	Reason string
+	// Since is when the node last went up or down, or appeared.
+	Since time.Time
+}
+
+// Kinds of Change, the same words as the page's node events.
+const (
+	ChangeJoin  = "join"  // a new member was added
+	ChangeLeave = "leave" // a member was removed: down longer than the expiry
+	ChangeKick  = "kick"  // a member was removed by the instructor
+	ChangeUp    = "up"    // a member was marked up
+	ChangeDown  = "down"  // a member was marked down, or its reason changed
+	ChangeURL   = "url"   // a member's URL changed
+)
+
+// Change is one membership change, delivered to Options.Notify in order.
+type Change struct {
+	// Kind is one of the Change* constants.
+	Kind string
+	// Member is the member's state after the change (its last state for
+	// leave and kick).
+	Member Member
+}
+
+// diff returns the changes that turn old into new, for a member that stays.
+func diff(old, new Member) []Change {
+	var out []Change
+	if old.URL != new.URL {
+		out = append(out, Change{Kind: ChangeURL, Member: new})
+	}
+	switch {
+	case old.Up != new.Up && new.Up:
+		out = append(out, Change{Kind: ChangeUp, Member: new})
+	case old.Up != new.Up || !new.Up && old.Reason != new.Reason:
+		out = append(out, Change{Kind: ChangeDown, Member: new})
+	}
+	return out
+}
+
+// compareNames orders registered nodes: digit runs compare as numbers, so
+// kv2 comes before kv10; names equal that way fall back to byte order.
+func compareNames(a, b string) int {
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		ca, cb := a[i], b[j]
+		if isDigit(ca) && isDigit(cb) {
+			si, sj := i, j
+			for i < len(a) && isDigit(a[i]) {
+				i++
+			}
+			for j < len(b) && isDigit(b[j]) {
+				j++
+			}
+			na, nb := trimZeros(a[si:i]), trimZeros(b[sj:j])
+			if c := cmp.Compare(len(na), len(nb)); c != 0 {
+				return c
+			}
+			if c := cmp.Compare(na, nb); c != 0 {
+				return c
+			}
+			continue
+		}
+		if c := cmp.Compare(ca, cb); c != 0 {
+			return c
+		}
+		i++
+		j++
+	}
+	if c := cmp.Compare(len(a)-i, len(b)-j); c != 0 {
+		return c
+	}
+	return cmp.Compare(a, b)
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func trimZeros(s string) string {
+	for len(s) > 1 && s[0] == '0' {
+		s = s[1:]
+	}
+	return s
+}

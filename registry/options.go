@@ -1,0 +1,140 @@
+package registry
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+)
+
+// Static is a node from the proxy's config file. Config nodes are the
+// instructor's own: the URL policy does not apply to them.
+type Static struct {
+	// Name is the node's name, unique among config nodes.
+	Name string
+	// URL is the node's base URL (http or https).
+	URL string
+}
+
+// Options configure a Registry. Zero durations and counts take the defaults
+// named on each field.
+type Options struct {
+	// Token is the class code a joining node must present; required. It is
+	// compared in constant time and never logged.
+	Token string
+	// Static are the config file's nodes, in file order.
+	Static []Static
+	// AllowPrivate admits joined nodes at loopback, private and unspecified
+	// addresses (--allow-private).
+	AllowPrivate bool
+	// Heartbeat is the interval websocket nodes are told to ping at
+	// (heartbeat_ms); a node is marked down after three intervals without a
+	// heartbeat. Default 5s.
+	Heartbeat time.Duration
+	// HTTPHeartbeat is the interval told to nodes that join over plain HTTP
+	// and POST their heartbeats; it is at least Heartbeat. Default 30s, so
+	// such a node sends no more than one request per 30s through a tunnel.
+	HTTPHeartbeat time.Duration
+	// Expiry is how long a joined node may stay down before it is removed
+	// (--expiry). Default 5m.
+	Expiry time.Duration
+	// HealthInterval is how often config nodes get GET /health. Default 2s.
+	HealthInterval time.Duration
+	// ProbeTimeout bounds the join-time GET /health probe and each health
+	// check. Default 2s.
+	ProbeTimeout time.Duration
+	// HandshakeTimeout bounds how long a websocket may take to send its join
+	// message. Default 10s.
+	HandshakeTimeout time.Duration
+	// MaxNodes is the most members the list may hold, config nodes included;
+	// a join that would add one more is answered 503. Default 256.
+	MaxNodes int
+	// FailLimit and FailWindow bound failed joins (a bad class code) per
+	// client address: past FailLimit failures within FailWindow the address
+	// is throttled (see docs/REGISTRY.md). Successful joins never count.
+	// Defaults 10 per minute.
+	FailLimit  int
+	FailWindow time.Duration
+	// ClientAddr names who is asking, for the failed-join limit. Default: the
+	// host of r.RemoteAddr. Behind a tunnel or a reverse proxy, pass a
+	// function that reads the forwarded address.
+	ClientAddr func(*http.Request) string
+	// OnChange is called with the whole ordered member list after every
+	// change. Calls are serialized and in order; the slice is the callee's.
+	// It must not call Kick or Close.
+	OnChange func([]Member)
+	// Notify is called with each membership change, in order, after the
+	// OnChange call for the same step. It must not block: the proxy forwards
+	// to a non-blocking hub. It must not call Kick or Close.
+	Notify func(Change)
+	// Logger receives the registry's logs; nil discards them. Class codes,
+	// admin tokens and node secrets are never logged.
+	Logger *slog.Logger
+	// Now tells the time; default time.Now. Timers still run on real time.
+	Now func() time.Time
+}
+
+// Defaults for Options.
+const (
+	DefaultHeartbeat        = 5 * time.Second
+	DefaultHTTPHeartbeat    = 30 * time.Second
+	DefaultExpiry           = 5 * time.Minute
+	DefaultHealthInterval   = 2 * time.Second
+	DefaultProbeTimeout     = 2 * time.Second
+	DefaultHandshakeTimeout = 10 * time.Second
+	DefaultMaxNodes         = 256
+	DefaultFailLimit        = 10
+	DefaultFailWindow       = time.Minute
+)
+
+func applyDefaults(o *Options) error {
+	durations := []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+	}{
+		{"Heartbeat", &o.Heartbeat, DefaultHeartbeat},
+		{"HTTPHeartbeat", &o.HTTPHeartbeat, DefaultHTTPHeartbeat},
+		{"Expiry", &o.Expiry, DefaultExpiry},
+		{"HealthInterval", &o.HealthInterval, DefaultHealthInterval},
+		{"ProbeTimeout", &o.ProbeTimeout, DefaultProbeTimeout},
+		{"HandshakeTimeout", &o.HandshakeTimeout, DefaultHandshakeTimeout},
+		{"FailWindow", &o.FailWindow, DefaultFailWindow},
+	}
+	for _, d := range durations {
+		if *d.v < 0 {
+			return fmt.Errorf("registry: %s is negative (%v)", d.name, *d.v)
+		}
+		if *d.v == 0 {
+			*d.v = d.def
+		}
+	}
+	o.HTTPHeartbeat = max(o.HTTPHeartbeat, o.Heartbeat)
+	if o.MaxNodes < 0 || o.FailLimit < 0 {
+		return errors.New("registry: MaxNodes and FailLimit may not be negative")
+	}
+	if o.MaxNodes == 0 {
+		o.MaxNodes = DefaultMaxNodes
+	}
+	if o.FailLimit == 0 {
+		o.FailLimit = DefaultFailLimit
+	}
+	if o.ClientAddr == nil {
+		o.ClientAddr = remoteHost
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return nil
+}
+
+// remoteHost is the default Options.ClientAddr: the host of r.RemoteAddr.
+func remoteHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
