@@ -165,29 +165,122 @@ func (l Limits) tooLarge() *Error {
 
 var errNotObject = errors.New(`the body must be a JSON object like {"value": ...}`)
 
-// ParseValue returns the compact JSON text of the "value" field of a /put
+// ParseValue returns the compact JSON text of the "value" member of a /put
 // body. The body must be a JSON object; a missing or null value is the
-// seed's 400.
+// seed's 400. When "value" appears more than once, the last one counts, as
+// in most JSON decoders. It allocates only the returned string.
 func ParseValue(body []byte) (string, *Error) {
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(body, &obj); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) || bytes.Equal(bytes.TrimSpace(body), []byte("null")) {
-			err = errNotObject
+	if !json.Valid(body) {
+		// Let the decoder say what is wrong, for the message.
+		var v any
+		err := json.Unmarshal(body, &v)
+		if err == nil {
+			err = errors.New("invalid JSON")
 		}
 		return "", Errorf(http.StatusBadRequest, "Malformed body: "+err.Error()+".")
 	}
-	if obj == nil {
+	i := skipSpace(body, 0)
+	if body[i] != '{' {
 		return "", Errorf(http.StatusBadRequest, "Malformed body: "+errNotObject.Error()+".")
 	}
-	raw, ok := obj["value"]
-	if !ok || string(raw) == "null" {
+	var value []byte
+	i = skipSpace(body, i+1)
+	for body[i] != '}' {
+		keyEnd := skipValue(body, i) // the member name, a string
+		name := body[i:keyEnd]
+		i = skipSpace(body, keyEnd)
+		i = skipSpace(body, i+1) // past ':'
+		end := skipValue(body, i)
+		if memberIs(name, "value") {
+			value = body[i:end]
+		}
+		i = skipSpace(body, end)
+		if body[i] == ',' {
+			i = skipSpace(body, i+1)
+		}
+	}
+	if value == nil || string(value) == "null" {
 		return "", Errorf(http.StatusBadRequest, MsgNeedKeyVal)
 	}
-	var out bytes.Buffer
-	out.Grow(len(raw))
-	if err := json.Compact(&out, raw); err != nil {
-		return "", Errorf(http.StatusBadRequest, "Malformed body: "+err.Error()+".")
+	if !hasSpace(value) {
+		return string(value), nil
 	}
+	var out bytes.Buffer
+	out.Grow(len(value))
+	json.Compact(&out, value) // value is valid JSON, so this cannot fail
 	return out.String(), nil
+}
+
+// The scanners below walk JSON that json.Valid accepted, so they need not
+// check for errors.
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the index just past the JSON value that starts at b[i].
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '"':
+				i = skipString(b, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return i
+	}
+	for i < len(b) && !strings.ContainsRune(",}] \t\n\r", rune(b[i])) {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index just past the string that starts at b[i].
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return i
+}
+
+// memberIs reports whether the quoted member name equals want, escapes
+// decoded ("\u0076alue" is "value").
+func memberIs(quoted []byte, want string) bool {
+	if bytes.IndexByte(quoted, '\\') < 0 {
+		return len(quoted) == len(want)+2 && string(quoted[1:len(quoted)-1]) == want
+	}
+	var name string
+	return json.Unmarshal(quoted, &name) == nil && name == want
+}
+
+// hasSpace reports whether JSON text has whitespace outside its strings.
+func hasSpace(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			i = skipString(b, i) - 1
+		case ' ', '\t', '\n', '\r':
+			return true
+		}
+	}
+	return false
 }

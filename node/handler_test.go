@@ -315,14 +315,14 @@ func FuzzPut(f *testing.F) {
 			}
 			return
 		}
-		var in struct{ Value json.RawMessage }
+		var in map[string]json.RawMessage // exact member names; the last wins
 		json.Unmarshal([]byte(body), &in)
 		pairs := n.Store().All()
 		if len(pairs) != 1 {
 			t.Fatalf("200 but %d keys stored", len(pairs))
 		}
 		var compact bytes.Buffer
-		json.Compact(&compact, in.Value)
+		json.Compact(&compact, in["value"])
 		if !jsonEq(t, pairs[0].Value, compact.String()) {
 			t.Fatalf("stored %s for body %q", pairs[0].Value, body)
 		}

@@ -1,0 +1,161 @@
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+	"github.com/kvclass/kvclass/web/webtest"
+)
+
+// classroom fills c with what a class looks like ten minutes in: keys
+// placed by the seed's sharding rule over its nodes, one node down, and a
+// feed of recent requests.
+func classroom(c *testClass) {
+	values := []struct{ key, raw string }{
+		{"key-1", `"value-1"`},
+		{"key-2", `"value-2"`},
+		{"key-3", `"value-3"`},
+		{"key-4", `"value-4"`},
+		{"key-5", `"value-5"`},
+		{"key-6", `"value-6"`},
+		{"key-7", `"value-7"`},
+		{"key-8", `"value-8"`},
+		{"key-9", `"value-9"`},
+		{"key-10", `"value-10"`},
+		{"key-11", `"value-11"`},
+		{"key-12", `"value-12"`},
+		{"user:42", `{"name":"Аня","group":"ИУ7-31","score":97}`},
+		{"user:7", `{"name":"Boris","group":"ИУ7-32","score":88}`},
+		{"greeting", `"привет, мир"`},
+		{"pi", `3.14159`},
+		{"colors", `["red","green","blue"]`},
+		{"essay", `"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua."`},
+		{"counter", `1024`},
+		{"flag", `true`},
+		{"<b>bold</b>", `"<img src=x onerror=alert(1)>"`},
+		{"cart:masha", `{"items":["book","pen"],"total":450}`},
+		{"session-9f2c", `"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dGhpcyBpcyBub3QgYSByZWFsIHRva2Vu"`},
+		{"city", `"Новосибирск"`},
+		{"lang", `"go"`},
+		{"answer", `42`},
+		{"todo:1", `{"title":"shard the proxy","done":false}`},
+		{"todo:2", `{"title":"replicate it","done":true}`},
+		{"temperature", `-3.5`},
+		{"empty-list", `[]`},
+		{"stars", `"★★★☆☆"`},
+		{"key with spaces", `"yes, really"`},
+		{"a/b?c=d&e", `"url-ish"`},
+		{"motd", `"Keys are placed by SHA-256(key) mod N"`},
+		{"score:team-red", `12`},
+		{"score:team-blue", `15`},
+		{"last-deploy", `"2025-03-14T09:26:53Z"`},
+		{"big", `"Сегодня мы разбираем шардирование и репликацию на примере простого key-value хранилища."`},
+	}
+	names := make([]string, len(c.nodes))
+	for i, n := range c.nodes {
+		names[i] = n.view.Name
+	}
+	for _, v := range values {
+		c.store(names[shardOf(v.key, len(names))], v.key, v.raw)
+	}
+}
+
+// shardOf is the seed's placement: SHA-256(key) as a big-endian number mod n.
+func shardOf(key string, n int) int {
+	sum := sha256.Sum256([]byte(key))
+	var x big.Int
+	x.SetBytes(sum[:])
+	return int(x.Mod(&x, big.NewInt(int64(n))).Int64())
+}
+
+// testScreenshot renders a realistic class for review, in the dark theme
+// (docs/state.png) and the light one, and checks that the theme follows the
+// system's preference until the toggle picks one.
+func testScreenshot(t *testing.T, browser context.Context) {
+	c := newTestClass(t, Snapshot{
+		Role:  "proxy",
+		Mode:  "sharding",
+		Rule:  "owner = nodes[ int(sha256(key)) mod 4 ]",
+		Join:  "kvclass node --join https://kvclass-demo.ngrok-free.dev --token 4711",
+		Limit: KeysPerNode,
+	}, "kv1", "kv2", "kv3", "kv4")
+	for i, student := range []string{"anya", "boris", "vera", "gleb"} {
+		c.nodes[i].view.URL = "https://kv" + fmt.Sprint(i+1) + "-" + student + ".ngrok-free.dev"
+	}
+	c.nodes[2].view.Status, c.nodes[2].view.Reason = "down", "missed heartbeats for 15s"
+	classroom(c)
+	url := c.serve(t)
+
+	ctx := webtest.NewTab(t, browser)
+	console := webtest.RecordConsole(t, ctx)
+	emulate := func(features ...*emulation.MediaFeature) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: features})
+			return err
+		})
+	}
+	// Reduced motion: the shot shows the settled page, not a flash.
+	webtest.Do(t, ctx, emulate(
+		&emulation.MediaFeature{Name: "prefers-reduced-motion", Value: "reduce"},
+		&emulation.MediaFeature{Name: "prefers-color-scheme", Value: "dark"},
+	))
+	webtest.Do(t, ctx, chromedp.Navigate(url+"/state"))
+	webtest.WaitTrue(t, ctx, `document.querySelectorAll('.card').length === 4`)
+	feed := []Event{
+		{Op: "PUT", Key: "key-1", Result: "ok"},
+		{Op: "PUT", Key: "key-2", Result: "ok"},
+		{Op: "PUT", Key: "key-3", Result: "ok"},
+		{Op: "GET", Key: "key-2", Result: "hit"},
+		{Op: "PUT", Key: "user:42", Result: "ok"},
+		{Op: "GET", Key: "key-12", Result: "error", Status: 503, Error: "node kv3 is down"},
+		{Op: "GET", Key: "user:42", Result: "hit"},
+		{Op: "GET", Key: "key-99", Result: "miss", Status: 404},
+		{Op: "DELETE", Key: "todo:3", Result: "miss", Status: 404},
+		{Op: "PUT", Key: "greeting", Result: "ok"},
+		{Op: "GET", Key: "city", Result: "hit"},
+		{Op: "PUT", Key: "key-13", Result: "ok"},
+	}
+	for _, ev := range feed {
+		ev.Type = EventRequest
+		if ev.Result != "miss" {
+			ev.Nodes = []string{c.nodes[shardOf(ev.Key, 4)].view.Name}
+		}
+		if ev.Status == 0 {
+			ev.Status = 200
+		}
+		c.publish(ev)
+	}
+	c.put(c.nodes[shardOf("key-13", 4)].view.Name, "key-13", `"value-13"`)
+	webtest.WaitTrue(t, ctx, fmt.Sprintf(`document.querySelectorAll('#feed li').length === %d`, len(feed)))
+	webtest.WaitEqual(t, ctx, `document.documentElement.dataset.theme`, "dark")
+	webtest.WaitAnimations(t, ctx)
+	path := webtest.Screenshot(t, ctx, "state")
+	if os.Getenv("KVCLASS_UPDATE_SCREENSHOT") == "1" {
+		png, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join("..", "docs", "state.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// The theme follows the system until the toggle picks one.
+	webtest.Do(t, ctx, emulate(
+		&emulation.MediaFeature{Name: "prefers-reduced-motion", Value: "reduce"},
+		&emulation.MediaFeature{Name: "prefers-color-scheme", Value: "light"},
+	))
+	webtest.WaitEqual(t, ctx, `document.documentElement.dataset.theme`, "light")
+	webtest.WaitAnimations(t, ctx)
+	webtest.Screenshot(t, ctx, "state-light")
+	webtest.Do(t, ctx, chromedp.Click(chromedp.ID("theme")))
+	webtest.WaitEqual(t, ctx, `document.documentElement.dataset.theme`, "dark")
+	noConsoleProblems(t, console)
+}
