@@ -231,6 +231,7 @@ func (p *Proxy) Start(ctx context.Context) error {
 		<-runCtx.Done()
 		cancel()
 		<-regDone
+		p.reg.Close()
 		p.hub.Close()
 		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 		p.server.Shutdown(sctx)
