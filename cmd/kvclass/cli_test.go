@@ -1,0 +1,300 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// cliResult is what one kvclass invocation printed and returned.
+type cliResult struct {
+	stdout, stderr string
+	err            error
+}
+
+// code is the process exit code main would use.
+func (r cliResult) code() int {
+	var ee *exitError
+	switch {
+	case r.err == nil:
+		return 0
+	case errors.As(r.err, &ee):
+		return ee.code
+	}
+	return 1
+}
+
+// syncBuffer is a bytes.Buffer safe to read while a command writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// cliRun runs kvclass with args until it returns (startup errors) or ctx ends.
+func cliRun(ctx context.Context, args ...string) cliResult {
+	var out, errOut syncBuffer
+	err := run(ctx, args, &out, &errOut)
+	return cliResult{out.String(), errOut.String(), err}
+}
+
+// cliStart runs a long-lived kvclass command in the background; stop ends it
+// as Ctrl-C would and returns what it printed.
+func cliStart(t *testing.T, args ...string) (stdout *syncBuffer, stop func() cliResult) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, args, &out, &errOut) }()
+	var once sync.Once
+	var res cliResult
+	stop = func() cliResult {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				res = cliResult{out.String(), errOut.String(), err}
+			case <-time.After(10 * time.Second):
+				t.Errorf("kvclass %s did not stop within 10s of Ctrl-C", args[0])
+			}
+		})
+		return res
+	}
+	t.Cleanup(func() { stop() })
+	return &out, stop
+}
+
+// cliPorts returns n consecutive free loopback ports.
+func cliPorts(t *testing.T, n int) int {
+	t.Helper()
+	for try := 0; try < 50; try++ {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		ok := true
+		for p := base; p < base+n && ok; p++ {
+			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+			if err != nil {
+				ok = false
+				continue
+			}
+			l.Close()
+		}
+		if ok && base+n < 65535 {
+			return base
+		}
+	}
+	t.Fatal("no run of free ports")
+	return 0
+}
+
+func cliWait(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func cliGet(u string) (int, string) {
+	c := &http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(u)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestDemoRunsTheSeedWalkthrough(t *testing.T) {
+	base := cliPorts(t, 4)
+	state := filepath.Join(t.TempDir(), "state.json")
+	out, stop := cliStart(t, "demo", "--base-port", strconv.Itoa(base), "--state", state)
+	proxyURL := "http://localhost:" + strconv.Itoa(base+3)
+	cliWait(t, "the demo's banner", func() bool { return strings.Contains(out.String(), "Ctrl-C stops everything") })
+	text := out.String()
+	for _, want := range []string{
+		"kv1    http://localhost:" + strconv.Itoa(base),
+		"proxy  " + proxyURL,
+		proxyURL + "/state",
+		"for i in {0..20}; do",
+		"curl '" + proxyURL + "/put?key=key-'$i''",
+		"kvclass node --join http://127.0.0.1:" + strconv.Itoa(base+3) + " --token ",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the demo does not print %q:\n%s", want, text)
+		}
+	}
+	// The printed loop, as the class runs it.
+	c := &http.Client{Timeout: 5 * time.Second}
+	for i := 0; i <= 20; i++ {
+		resp, err := c.Post(proxyURL+"/put?key=key-"+strconv.Itoa(i), "application/json", strings.NewReader(`{"value": "value-`+strconv.Itoa(i)+`"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		node := resp.Header.Get("X-Kvclass-Node")
+		resp.Body.Close()
+		if want := "kv" + strconv.Itoa(seedOwners[i]+1); resp.StatusCode != 200 || node != want {
+			t.Fatalf("key-%d: %d on %q, the seed puts it on %s", i, resp.StatusCode, node, want)
+		}
+	}
+	if code, body := cliGet("http://localhost:" + strconv.Itoa(base+seedOwners[7]) + "/get?key=key-7"); code != 200 || body != `{"value":"value-7"}`+"\n" {
+		t.Fatalf("key-7 on its node: %d %s", code, body)
+	}
+	res := stop()
+	if res.err != nil || !strings.Contains(res.stdout, "stopping") {
+		t.Fatalf("Ctrl-C: %v\n%s", res.err, res.stdout)
+	}
+	if code, _ := cliGet(proxyURL + "/health"); code != 0 {
+		t.Fatal("the proxy still answers after Ctrl-C")
+	}
+	// The state file keeps the class code and is private.
+	if fi, err := os.Stat(state); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("state file: %v %v", fi, err)
+	}
+}
+
+func TestDemoNamesTheFlagForATakenPort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	res := cliRun(context.Background(), "demo", "--base-port", strconv.Itoa(port-1), "--state", filepath.Join(t.TempDir(), "s.json"))
+	if res.code() != 2 || !strings.Contains(res.err.Error(), "port "+strconv.Itoa(port)+" is already in use") || !strings.Contains(res.err.Error(), "--base-port") || strings.Contains(res.err.Error(), "\n") {
+		t.Fatalf("exit %d: %v", res.code(), res.err)
+	}
+}
+
+func TestStartupErrorsAreOneLineAndExitCode2(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(text), 0o644)
+		return p
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	taken := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	state := filepath.Join(dir, "state.json")
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"proxy", "--state", state, "-c", write("unknown.yml", "mode: sharding\nmdoe: x\n")}, `unknown.yml:2: unknown field "mdoe"`},
+		{[]string{"proxy", "--state", state, "-c", write("dup.yml", "nodes:\n  - {name: a, url: 'http://x:1'}\n  - {name: a, url: 'http://y:1'}\n")}, `dup.yml:3: node name "a" is used twice`},
+		{[]string{"proxy", "--state", state, "-c", write("url.yml", "nodes:\n  - {name: a, url: 'gopher://x'}\n")}, `url.yml:2: node URL "gopher://x" must start with http:// or https://`},
+		{[]string{"proxy", "--state", state, "-c", write("mode.yml", "mode: consistent-hashing\n")}, `mode.yml:1: unknown mode "consistent-hashing"`},
+		{[]string{"proxy", "--state", state, "-c", filepath.Join(dir, "missing.yml")}, `missing.yml`},
+		{[]string{"proxy", "--state", state, "--mode", "chaos"}, `unknown --mode "chaos"`},
+		{[]string{"proxy", "--state", state, "-p", taken}, "port " + taken + " is already in use: move the proxy with -p/--port"},
+		{[]string{"node", "-p", taken}, "port " + taken + " is already in use: move the node with -p/--port"},
+		{[]string{"node", "-n", "bad name!"}, "bad node name"},
+		{[]string{"node", "--join", "http://127.0.0.1:1"}, "--join needs --token"},
+		{[]string{"node", "--ngrok-url", "https://x.ngrok.dev"}, "need --ngrok"},
+		{[]string{"node", "--no-such-flag"}, "flag provided but not defined"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+	}
+	for _, tc := range cases {
+		res := cliRun(context.Background(), tc.args...)
+		if res.code() != 2 || res.err == nil || !strings.Contains(res.err.Error(), tc.want) || strings.Contains(res.err.Error(), "\n") {
+			t.Errorf("kvclass %s: exit %d, %v; want exit 2 and one line containing %q", strings.Join(tc.args, " "), res.code(), res.err, tc.want)
+		}
+	}
+}
+
+func TestNodeJoinsAProxyAndLeavesOnCtrlC(t *testing.T) {
+	base := cliPorts(t, 2)
+	state := filepath.Join(t.TempDir(), "state.json")
+	proxyOut, stopProxy := cliStart(t, "proxy", "-p", strconv.Itoa(base+1), "--allow-private", "--token", "room-101", "--state", state)
+	cliWait(t, "the proxy's banner", func() bool { return strings.Contains(proxyOut.String(), "students run") })
+	banner := proxyOut.String()
+	if !strings.Contains(banner, "kvclass node --join http://127.0.0.1:"+strconv.Itoa(base+1)+" --token room-101") {
+		t.Errorf("the proxy does not print the join line:\n%s", banner)
+	}
+	// The terminal is on the projector: the admin token is never shown.
+	var secrets struct {
+		AdminToken string `json:"admin_token"`
+	}
+	data, _ := os.ReadFile(state)
+	if err := json.Unmarshal(data, &secrets); err != nil || len(secrets.AdminToken) < 16 {
+		t.Fatalf("state file %s: %v", data, err)
+	}
+	if strings.Contains(banner, secrets.AdminToken) || strings.Contains(proxyOut.String(), secrets.AdminToken) {
+		t.Fatal("the proxy printed its admin token")
+	}
+	proxyURL := "http://127.0.0.1:" + strconv.Itoa(base+1)
+
+	// A wrong class code is one line and a non-zero exit.
+	res := cliRun(context.Background(), "node", "-n", "kv1", "-p", strconv.Itoa(base), "--join", proxyURL, "--token", "wrong")
+	if res.code() == 0 || !strings.Contains(res.err.Error(), "401") || strings.Contains(res.err.Error(), "\n") {
+		t.Fatalf("wrong token: exit %d, %v", res.code(), res.err)
+	}
+	nodeOut, stopNode := cliStart(t, "node", "-n", "kv1", "-p", strconv.Itoa(base), "--join", proxyURL, "--token", "room-101")
+	cliWait(t, "the node's banner", func() bool { return strings.Contains(nodeOut.String(), "serving") })
+	stateHas := func(s string) func() bool {
+		return func() bool { _, body := cliGet(proxyURL + "/state?format=json"); return strings.Contains(body, s) }
+	}
+	cliWait(t, "kv1 up on the proxy", stateHas(`"name":"kv1","url":"http://127.0.0.1:`+strconv.Itoa(base)+`","status":"up"`))
+	if res := stopNode(); res.err != nil {
+		t.Fatalf("node stop: %v", res.err)
+	}
+	cliWait(t, "kv1 down, stopped", stateHas(`"status":"down","reason":"stopped"`))
+	res = stopProxy()
+	if res.err != nil {
+		t.Fatalf("proxy stop: %v", res.err)
+	}
+	if strings.Contains(res.stderr, secrets.AdminToken) || strings.Contains(res.stderr, "room-101") {
+		t.Fatal("the proxy logged a token")
+	}
+}
+
+func TestHealthCommand(t *testing.T) {
+	base := cliPorts(t, 1)
+	out, _ := cliStart(t, "node", "-n", "hc", "-p", strconv.Itoa(base))
+	cliWait(t, "node up", func() bool { return strings.Contains(out.String(), "serving") })
+	res := cliRun(context.Background(), "health", "http://127.0.0.1:"+strconv.Itoa(base))
+	if res.err != nil || strings.TrimSpace(res.stdout) != "Hi from hc" {
+		t.Fatalf("healthy node: %v %q", res.err, res.stdout)
+	}
+	res = cliRun(context.Background(), "health", "--timeout", "500ms", "http://127.0.0.1:1")
+	if res.code() != 1 || !strings.Contains(res.err.Error(), "unhealthy") {
+		t.Fatalf("no node: exit %d %v", res.code(), res.err)
+	}
+	if res := cliRun(context.Background(), "version"); res.err != nil || !strings.HasPrefix(res.stdout, "kvclass ") {
+		t.Fatalf("version: %v %q", res.err, res.stdout)
+	}
+}
