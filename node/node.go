@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"syscall"
@@ -236,14 +237,50 @@ func (n *Node) advertise() string {
 		return n.cfg.Advertise
 	}
 	addr := n.ln.Addr().(*net.TCPAddr)
-	host := n.cfg.Host
+	host := addr.IP.String()
 	if addr.IP.IsUnspecified() {
 		host = "127.0.0.1"
-		if n.cfg.Join != "" && n.cfg.Ngrok == nil {
-			n.log.Warn("listening on all interfaces: pass --advertise http://YOUR-IP:PORT so the proxy can reach this node")
+		if n.cfg.Join != "" && n.cfg.Ngrok == nil && !loopbackURL(n.cfg.Join) {
+			if ip := LANAddress(); ip != "" {
+				host = ip
+				n.log.Info("advertising this machine's LAN address; pass --advertise to choose another", "url", "http://"+net.JoinHostPort(host, strconv.Itoa(addr.Port)))
+			} else {
+				n.log.Warn("listening on all interfaces but found no LAN address: pass --advertise http://YOUR-IP:PORT")
+			}
 		}
 	}
 	return "http://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
+}
+
+// loopbackURL reports whether rawURL's host is this machine.
+func loopbackURL(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(u.Hostname())
+	return u.Hostname() == "localhost" || ip != nil && ip.IsLoopback()
+}
+
+// LANAddress returns this machine's first private IPv4 address on an
+// interface that is up, or "" if it has none. It sends nothing.
+func LANAddress() string {
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return ""
+	}
+	for _, ifc := range ifaces {
+		if ifc.Flags&net.FlagUp == 0 || ifc.Flags&net.FlagLoopback != 0 {
+			continue
+		}
+		addrs, _ := ifc.Addrs()
+		for _, a := range addrs {
+			if ipn, ok := a.(*net.IPNet); ok && ipn.IP.To4() != nil && ipn.IP.IsPrivate() {
+				return ipn.IP.String()
+			}
+		}
+	}
+	return ""
 }
 
 // publish serves the node through an ngrok endpoint as well as its local

@@ -176,11 +176,17 @@ func (p *Proxy) JoinLine() string {
 	if p.tun != nil {
 		return "kvclass node --ngrok --join " + p.tun.URL() + " --token " + p.cfg.Token
 	}
-	u := p.LocalURL()
+	u, host := p.LocalURL(), ""
 	if addr := p.ln.Addr().(*net.TCPAddr); addr.IP.IsUnspecified() {
-		u = "http://INSTRUCTOR-IP:" + strconv.Itoa(addr.Port)
+		// Serving a LAN: students need this machine's address, and their
+		// nodes must listen beyond their own loopback too.
+		ip := node.LANAddress()
+		if ip == "" {
+			ip = "INSTRUCTOR-IP"
+		}
+		u, host = "http://"+net.JoinHostPort(ip, strconv.Itoa(addr.Port)), "--host 0.0.0.0 "
 	}
-	return "kvclass node --join " + u + " --token " + p.cfg.Token
+	return "kvclass node " + host + "--join " + u + " --token " + p.cfg.Token
 }
 
 // Start listens, publishes the proxy through ngrok if asked, and serves
