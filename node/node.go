@@ -342,13 +342,24 @@ func (n *Node) stopOn(ctx context.Context) {
 
 func (n *Node) shutdown() error {
 	n.hub.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := n.server.Shutdown(ctx)
+	err := Shutdown(n.server)
 	if n.tun != nil {
 		n.tun.Close()
 	}
 	return err
+}
+
+// Shutdown stops srv: it lets requests in flight finish for up to a second,
+// then closes what is left. A browser keeps spare connections open without
+// ever sending a request on them, and http.Server.Shutdown alone would wait
+// 5 s for those, stalling Ctrl-C.
+func Shutdown(srv *http.Server) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		return srv.Close()
+	}
+	return nil
 }
 
 // Wait blocks until the node has stopped after its context ended, and

@@ -239,9 +239,7 @@ func (p *Proxy) Start(ctx context.Context) error {
 		<-regDone
 		p.reg.Close()
 		p.hub.Close()
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		p.server.Shutdown(sctx)
-		scancel()
+		node.Shutdown(p.server)
 		if p.tun != nil {
 			p.tun.Close()
 		}
@@ -331,6 +329,12 @@ func (p *Proxy) newClient(m registry.Member) (*nodeClient, error) {
 // notify turns a registry change into an event for the page.
 func (p *Proxy) notify(c registry.Change) {
 	view := memberView(c.Member)
+	p.mu.Lock()
+	f := p.followers[c.Member.Name]
+	p.mu.Unlock()
+	if f != nil {
+		view.Count, _ = f.view()
+	}
 	p.hub.Publish(web.Event{Type: web.EventNode, Node: c.Member.Name, Change: c.Kind, View: &view})
 }
 
@@ -342,12 +346,13 @@ func memberView(m registry.Member) web.NodeView {
 	return v
 }
 
-// Rule describes the placement rule for the page's banner.
-func Rule(mode string, quorum int) string {
+// Rule states the placement rule over n nodes, for readers of the page's
+// stream.
+func Rule(mode string, quorum, n int) string {
 	if mode == Replication {
-		return "replication: a put goes to every node (quorum " + strconv.Itoa(quorum) + "), a get asks nodes in order"
+		return "a put goes to every up node (quorum " + strconv.Itoa(quorum) + "); a get asks the nodes in order"
 	}
-	return "sharding: node = SHA-256(key) mod N"
+	return "owner = nodes[ int(SHA-256(key)) mod " + strconv.Itoa(n) + " ]"
 }
 
 func names(m map[string]string) string {

@@ -132,7 +132,7 @@ func (p *Proxy) snapshot() web.Snapshot {
 		Type:  web.TypeSnapshot,
 		Role:  "proxy",
 		Mode:  t.mode,
-		Rule:  Rule(t.mode, t.quorum),
+		Rule:  Rule(t.mode, t.quorum, len(t.nodes)),
 		Limit: web.KeysPerNode,
 		Nodes: make([]web.NodeView, 0, len(t.nodes)),
 	}

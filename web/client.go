@@ -180,10 +180,25 @@ func (h *Hub) writeLoop(c *client, first []byte) (closeSent bool) {
 }
 
 // sendClose writes the close frame that stop asked for, if any, and reports
-// whether it went out.
+// whether it went out. When the hub is going away, the messages already
+// queued for the client go out first, so a client sees every event
+// published before Close.
 func (h *Hub) sendClose(c *client) bool {
 	if c.code == 0 {
 		return false
+	}
+	if c.code == websocket.CloseGoingAway {
+		for drained := false; !drained; {
+			select {
+			case msg := <-c.send:
+				_ = c.conn.SetWriteDeadline(time.Now().Add(closeGrace))
+				if c.conn.WritePreparedMessage(msg) != nil {
+					return false
+				}
+			default:
+				drained = true
+			}
+		}
 	}
 	msg := websocket.FormatCloseMessage(c.code, c.text)
 	return c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeGrace)) == nil

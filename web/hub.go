@@ -77,9 +77,10 @@ type Hub struct {
 	origins  originPolicy
 	upgrader websocket.Upgrader
 
-	wake chan struct{} // has a token when pending became non-empty
-	done chan struct{} // closed by Close
-	wg   sync.WaitGroup
+	wake    chan struct{} // has a token when pending became non-empty
+	done    chan struct{} // closed by Close
+	flushed chan struct{} // closed when flushLoop has sent its last batch
+	wg      sync.WaitGroup
 
 	mu       sync.Mutex
 	pending  []Event
@@ -126,6 +127,7 @@ func NewHub(opts HubOptions) *Hub {
 		origins: newOriginPolicy(opts.Origins),
 		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
+		flushed: make(chan struct{}),
 		clients: make(map[*client]struct{}),
 		live:    make(map[*client]struct{}),
 	}
@@ -182,13 +184,17 @@ func (h *Hub) Clients() int {
 	return len(h.clients)
 }
 
-// Close disconnects every client with a "going away" close frame, stops the
-// hub's goroutines and waits for them. Later upgrades are refused. Close is
-// idempotent.
+// Close sends the events still pending, then disconnects every client with
+// a "going away" close frame, stops the hub's goroutines and waits for them.
+// Later upgrades and publishes are refused. Close is idempotent.
 func (h *Hub) Close() {
 	h.closeOnce.Do(func() {
 		h.mu.Lock()
-		h.closed = true
+		h.closed = true // no new clients or events from here on
+		h.mu.Unlock()
+		close(h.done)
+		<-h.flushed // the last batch is in the clients' queues
+		h.mu.Lock()
 		clients := make([]*client, 0, len(h.live))
 		for c := range h.live {
 			clients = append(clients, c)
@@ -196,7 +202,6 @@ func (h *Hub) Close() {
 		clear(h.clients)
 		h.pending = nil
 		h.mu.Unlock()
-		close(h.done)
 		for _, c := range clients {
 			c.stop(websocket.CloseGoingAway, "server closing")
 		}
@@ -223,6 +228,7 @@ func (h *Hub) Close() {
 // events published meanwhile go out together as one batch.
 func (h *Hub) flushLoop() {
 	defer h.wg.Done()
+	defer close(h.flushed)
 	hold := time.NewTimer(h.opts.FlushInterval)
 	hold.Stop()
 	var fanout []*client
@@ -230,6 +236,7 @@ func (h *Hub) flushLoop() {
 		select {
 		case <-h.wake:
 		case <-h.done:
+			h.flush(fanout[:0]) // the last events go out before the close
 			return
 		}
 		fanout = h.flush(fanout[:0])
@@ -238,6 +245,7 @@ func (h *Hub) flushLoop() {
 		case <-hold.C:
 		case <-h.done:
 			hold.Stop()
+			h.flush(fanout[:0])
 			return
 		}
 	}

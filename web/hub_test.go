@@ -542,3 +542,27 @@ func TestHubCloseLeavesNoGoroutines(t *testing.T) {
 	srv.Close()
 	waitFor(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
 }
+
+// TestHubCloseDeliversPendingEvents: events published just before Close (a
+// node's last puts before Ctrl-C) still reach every viewer, before the
+// "going away" close frame.
+func TestHubCloseDeliversPendingEvents(t *testing.T) {
+	hub, srv := startHub(t, HubOptions{FlushInterval: time.Hour})
+	conn := dial(t, srv, nil)
+	read(t, conn)                       // the snapshot
+	publishKeys(hub, []string{"first"}) // a quiet-spell event goes out at once
+	if keys, _ := readKeys(t, conn, 1); keys[0] != "first" {
+		t.Fatalf("got %v", keys)
+	}
+	publishKeys(hub, seq("last-", 3)) // held back by the hour-long interval
+	hub.Close()
+	keys, _ := readKeys(t, conn, 3)
+	if strings.Join(keys, ",") != "last-0,last-1,last-2" {
+		t.Fatalf("after Close the viewer got %v", keys)
+	}
+	_, err := readErr(conn)
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.CloseGoingAway {
+		t.Fatalf("then %v, want a going-away close", err)
+	}
+}

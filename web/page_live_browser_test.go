@@ -89,7 +89,7 @@ func testLiveEvents(t *testing.T, browser context.Context) {
 	webtest.WaitEqual(t, ctx, jsValues("kv2"), []string{`{"n": 2}`})
 	webtest.WaitEqual(t, ctx, `document.getElementById('join-line').textContent`, "kvclass node --join http://192.168.1.10:5003 --token 4711")
 	webtest.WaitEqual(t, ctx, `document.getElementById('mode-name').textContent`, "sharding")
-	webtest.WaitEqual(t, ctx, `document.getElementById('rule').textContent`, "owner = nodes[sha256(key) mod 3]")
+	webtest.WaitEqual(t, ctx, `document.getElementById('rule').textContent`, "each key lives on one node: SHA-256(key) mod 3")
 
 	// A put shows at the top of its node's list, with the new count.
 	c.put("kv3", "gamma", `"three"`)

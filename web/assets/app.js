@@ -23,7 +23,7 @@
       node: 'Node',
       sharding: 'sharding',
       replication: 'replication',
-      ruleSharding: 'each key lives on one node: SHA-256(key) mod N',
+      ruleSharding: (n) => `each key lives on one node: SHA-256(key) mod ${n}`,
       ruleReplication: 'every up node stores every key',
       join: 'Join the class',
       tunnel: 'ngrok',
@@ -58,7 +58,7 @@
       node: 'Узел',
       sharding: 'шардирование',
       replication: 'репликация',
-      ruleSharding: 'каждый ключ живёт на одном узле: SHA-256(ключ) mod N',
+      ruleSharding: (n) => `каждый ключ живёт на одном узле: SHA-256(ключ) mod ${n}`,
       ruleReplication: 'каждый работающий узел хранит все ключи',
       join: 'Подключиться к классу',
       tunnel: 'ngrok',
@@ -242,8 +242,6 @@
   const state = {
     role: '',
     mode: '',
-    rule: '',
-    ruleMode: '', // the mode that state.rule describes
     join: '',
     limit: 50,
     tunnel: null,
@@ -291,8 +289,6 @@
   function applySnapshot(s) {
     state.role = str(s.role);
     state.mode = str(s.mode);
-    state.rule = str(s.rule);
-    state.ruleMode = state.mode;
     state.join = str(s.join);
     state.limit = num(s.limit) > 0 ? s.limit : 50;
     state.tunnel = s.tunnel && typeof s.tunnel === 'object' ? s.tunnel : null;
@@ -393,6 +389,7 @@
     const name = typeof v.name === 'string' && v.name ? v.name : ev.node;
     if (typeof name !== 'string') return;
     let n = state.nodes.get(name);
+    let created = false;
     switch (ev.change) {
       case 'leave':
       case 'kick':
@@ -406,6 +403,7 @@
         if (!n) {
           n = newNode({ ...v, name });
           n.joined = true;
+          created = true;
           state.nodes.set(name, n);
           state.order.push(name);
           dirty.order = true;
@@ -415,7 +413,12 @@
       default:
         if (!n) return;
     }
+    // Only a sync tells what a known node holds. A health or address change
+    // (whose view leaves the count out, which reads as 0) or a repeated join
+    // keeps the count that goes with the listed keys.
+    const count = n.view.count;
     setView(n, { ...v, name });
+    if (ev.change !== 'sync' && !created) n.view.count = count;
     if (ev.change === 'sync') {
       n.keys = keysFrom(v.keys, state.limit);
       if (n.filter) startSearch(n, 0);
@@ -530,9 +533,10 @@
     let ruleText = '';
     if (proxy) {
       modeText = T[state.mode] || state.mode;
-      ruleText = state.rule && state.ruleMode === state.mode ? state.rule
-        : state.mode === 'sharding' ? T.ruleSharding
-          : state.mode === 'replication' ? T.ruleReplication : '';
+      // The page's own words, in the page's language; the snapshot's rule
+      // is for other readers of the stream.
+      ruleText = state.mode === 'sharding' ? T.ruleSharding(state.order.length)
+        : state.mode === 'replication' ? T.ruleReplication : '';
     } else {
       modeText = state.order[0] || '';
     }
