@@ -302,7 +302,6 @@ func (n *Node) publish(ctx context.Context) error {
 	}
 	n.tunState = &web.Tunnel{State: "online", URL: tun.URL()}
 	n.mu.Unlock()
-	n.log.Info("published through ngrok", "url", tun.URL())
 	go n.server.Serve(tun)
 	return nil
 }
@@ -320,7 +319,6 @@ func (n *Node) onTunnelState(st tunnel.State) {
 	}
 	session := n.session
 	n.mu.Unlock()
-	n.log.Info("ngrok tunnel", "state", st.State, "url", st.URL, "error", t.Error)
 	n.hub.Publish(web.Event{Type: web.EventTunnel, Node: n.handler.name, Tunnel: t})
 	if changed && session != nil {
 		session.SetURL(st.URL)

@@ -211,9 +211,6 @@ func (p *Proxy) Start(ctx context.Context) error {
 		if opts.Logger == nil {
 			opts.Logger = p.log
 		}
-		opts.OnState = func(st tunnel.State) {
-			p.log.Info("ngrok tunnel", "state", st.State, "url", st.URL)
-		}
 		tun, err := tunnel.Listen(ctx, opts)
 		if err != nil {
 			ln.Close()

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kvclass/kvclass/tunnel/edgetest"
 )
 
 // cliResult is what one kvclass invocation printed and returned.
@@ -296,5 +298,63 @@ func TestHealthCommand(t *testing.T) {
 	}
 	if res := cliRun(context.Background(), "version"); res.err != nil || !strings.HasPrefix(res.stdout, "kvclass ") {
 		t.Fatalf("version: %v %q", res.err, res.stdout)
+	}
+}
+
+// TestNgrokClassOffline runs the whole ngrok classroom flow against the
+// local stand-in of ngrok's edge, with the flags a rehearsal uses: the
+// proxy publishes itself and prints the students' line, a node publishes
+// itself and joins through the proxy's public URL, and the class's curl
+// reaches the node through both tunnels.
+func TestNgrokClassOffline(t *testing.T) {
+	edge, err := edgetest.Start(edgetest.Options{Authtokens: []string{"tok-instructor", "tok-student"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer edge.Close()
+	ca := filepath.Join(t.TempDir(), "edge-ca.pem")
+	os.WriteFile(ca, edge.CAPEM(), 0o644)
+	ngrokFlags := []string{"--ngrok", "--ngrok-connect-url", edge.ConnectAddr(), "--ngrok-ca", ca}
+	base := cliPorts(t, 2)
+
+	t.Setenv("NGROK_AUTHTOKEN", "tok-instructor")
+	proxyOut, _ := cliStart(t, append([]string{"proxy", "-p", strconv.Itoa(base + 1), "--allow-private", "--token", "room-7", "--state", filepath.Join(t.TempDir(), "s.json")}, ngrokFlags...)...)
+	cliWait(t, "the proxy's banner", func() bool { return strings.Contains(proxyOut.String(), "students run") })
+	var publicProxy string
+	for _, f := range strings.Fields(proxyOut.String()) {
+		if strings.HasPrefix(f, "http://127.0.0.1:") && !strings.HasSuffix(f, ":"+strconv.Itoa(base+1)) && publicProxy == "" {
+			publicProxy = strings.TrimSuffix(f, "/state")
+		}
+	}
+	if publicProxy == "" || !strings.Contains(proxyOut.String(), "kvclass node --ngrok --join "+publicProxy+" --token room-7") {
+		t.Fatalf("no public URL or ngrok join line in:\n%s", proxyOut.String())
+	}
+
+	// A student with a wrong authtoken: one line saying what to do, fast.
+	t.Setenv("NGROK_AUTHTOKEN", "typo")
+	start := time.Now()
+	res := cliRun(context.Background(), append([]string{"node", "-n", "kv1", "-p", strconv.Itoa(base), "--join", publicProxy, "--token", "room-7"}, ngrokFlags...)...)
+	if res.code() != 2 || !strings.Contains(res.err.Error(), "authtoken") || strings.Contains(res.err.Error(), "\n") || time.Since(start) > 10*time.Second {
+		t.Fatalf("bad authtoken: exit %d after %v: %v", res.code(), time.Since(start), res.err)
+	}
+	t.Setenv("NGROK_AUTHTOKEN", "")
+	if res := cliRun(context.Background(), "node", "--ngrok"); res.code() != 2 || !strings.Contains(res.err.Error(), "NGROK_AUTHTOKEN") {
+		t.Fatalf("no authtoken: exit %d: %v", res.code(), res.err)
+	}
+
+	t.Setenv("NGROK_AUTHTOKEN", "tok-student")
+	nodeOut, _ := cliStart(t, append([]string{"node", "-n", "kv1", "-p", strconv.Itoa(base), "--join", publicProxy, "--token", "room-7"}, ngrokFlags...)...)
+	cliWait(t, "the node's banner", func() bool { return strings.Contains(nodeOut.String(), "public URL") })
+	c := &http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Post(publicProxy+"/put?key=hello", "application/json", strings.NewReader(`{"value": "through two tunnels"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("X-Kvclass-Node") != "kv1" {
+		t.Fatalf("put through the public proxy: %d via %q", resp.StatusCode, resp.Header.Get("X-Kvclass-Node"))
+	}
+	if code, body := cliGet("http://127.0.0.1:" + strconv.Itoa(base) + "/get?key=hello"); code != 200 || !strings.Contains(body, "through two tunnels") {
+		t.Fatalf("the node's local port: %d %s", code, body)
 	}
 }

@@ -88,6 +88,9 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError("%v", err)
 	}
 	fmt.Fprintf(stdout, "kvclass proxy serving at %s\n", p.URL())
+	if p.URL() != p.LocalURL() {
+		fmt.Fprintf(stdout, "  on this machine:        %s\n", p.LocalURL())
+	}
 	fmt.Fprintf(stdout, "  page for the projector: %s/state\n", p.URL())
 	fmt.Fprintf(stdout, "  class code:             %s\n", cfg.Token)
 	fmt.Fprintf(stdout, "  students run:\n\n    %s\n\n", p.JoinLine())
