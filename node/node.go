@@ -204,11 +204,12 @@ func (n *Node) Start(ctx context.Context) error {
 		}
 	}
 	if n.cfg.Join != "" {
+		joinURL := n.URL()
 		s, err := registry.Join(ctx, registry.JoinOptions{
 			Proxy:  n.cfg.Join,
 			Token:  n.cfg.Token,
 			Name:   n.handler.name,
-			URL:    n.URL(),
+			URL:    joinURL,
 			Header: n.header(),
 			Logger: n.log,
 		})
@@ -217,7 +218,13 @@ func (n *Node) Start(ctx context.Context) error {
 			close(n.done)
 			return fmt.Errorf("join %s: %w", n.cfg.Join, err)
 		}
+		n.mu.Lock()
 		n.session = s
+		moved := n.url != joinURL // the tunnel's URL changed while joining
+		n.mu.Unlock()
+		if moved {
+			s.SetURL(n.URL())
+		}
 	}
 	go n.stopOn(ctx)
 	return nil
