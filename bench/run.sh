@@ -26,9 +26,14 @@ go build -o "$tmp/kvclass" ./cmd/kvclass
 go build -o "$tmp/bare" ./bench/bare
 
 wait_up() { for _ in $(seq 100); do curl -fs "$1" >/dev/null 2>&1 && return; sleep 0.05; done; echo "not up: $1" >&2; exit 1; }
-preload() { # preload key-0..key-999 on $1
-  for i in $(seq 0 999); do echo "url = \"$1/put?key=key-$i\""; echo "data = \"{\\\"value\\\": \\\"value-$i\\\"}\""; done \
-    | curl -s -K - -H 'Content-Type: application/json' -o /dev/null
+preload() { # preload key-0..key-999 on $1, over one keep-alive connection
+  for i in $(seq 0 999); do
+    [ "$i" -gt 0 ] && echo "next"
+    echo "url = \"$1/put?key=key-$i\""
+    echo "data = \"{\\\"value\\\": \\\"value-$i\\\"}\""
+    echo "header = \"Content-Type: application/json\""
+    echo "output = \"/dev/null\""
+  done | curl -s -K -
 }
 # rps URL SCRIPT: requests per second of one wrk run
 rps() { wrk -t2 -c$conns -d${secs}s -s "$2" "$1" | awk '/Requests\/sec/ {print $2}'; }
