@@ -139,6 +139,7 @@ func New(cfg Config) (*Proxy, error) {
 		ProbeTimeout:   cfg.Timeout,
 		OnChange:       p.setMembers,
 		Notify:         p.notify,
+		UserAgent:      cfg.UserAgent,
 		Logger:         log,
 	})
 	if err != nil {

@@ -531,3 +531,76 @@ func TestAdmin(t *testing.T) {
 		t.Errorf("kick unknown: %d %s", r.status, r.body)
 	}
 }
+
+// recordingNode serves a real node's handler behind a wrapper that records
+// the headers of every request and can refuse the node's /ws.
+type recordingNode struct {
+	node    *node.Node
+	url     string
+	mu      sync.Mutex
+	headers []http.Header
+}
+
+func startRecordingNode(t testing.TB, name string, refuseWS bool) *recordingNode {
+	t.Helper()
+	n, err := node.New(node.Config{Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rn := &recordingNode{node: n}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rn.mu.Lock()
+		rn.headers = append(rn.headers, r.Header.Clone())
+		rn.mu.Unlock()
+		if refuseWS && r.URL.Path == "/ws" {
+			http.Error(w, "no websockets through this network", http.StatusForbidden)
+			return
+		}
+		n.Handler().ServeHTTP(w, r)
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	rn.url = "http://" + ln.Addr().String()
+	return rn
+}
+
+func TestNodeCallsCarryKvclassHeaders(t *testing.T) {
+	rn := startRecordingNode(t, "kv1", false)
+	f := &File{Mode: Sharding, WriteQuorum: 1, Nodes: []registry.Static{{Name: "kv1", URL: rn.url}}}
+	p := startProxy(t, Config{File: f, UserAgent: "kvclass/test"})
+	put(t, p.LocalURL(), "k", `1`)
+	do(t, "GET", p.LocalURL()+"/get?key=k", "")
+	do(t, "GET", p.LocalURL()+"/state?format=json", "")
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	if len(rn.headers) < 3 {
+		t.Fatalf("only %d requests reached the node", len(rn.headers))
+	}
+	for _, h := range rn.headers {
+		if h.Get("Upgrade") == "" && h.Get("User-Agent") != "kvclass/test" {
+			t.Errorf("a call to the node had User-Agent %q", h.Get("User-Agent"))
+		}
+		if h.Get("ngrok-skip-browser-warning") == "" {
+			t.Errorf("a call to the node lacked ngrok-skip-browser-warning: %v", h)
+		}
+	}
+}
+
+func TestFollowerFallsBackToPolling(t *testing.T) {
+	rn := startRecordingNode(t, "kv1", true)
+	f := &File{Mode: Sharding, WriteQuorum: 1, Nodes: []registry.Static{{Name: "kv1", URL: rn.url}}}
+	p := startProxy(t, Config{File: f})
+	// A put straight on the node, which the proxy cannot follow over /ws.
+	put(t, rn.url, "direct", `"seen by polling"`)
+	waitFor(t, "the proxy's mirror to poll the key", func() bool {
+		p.mu.Lock()
+		fl := p.followers["kv1"]
+		p.mu.Unlock()
+		count, keys := fl.view()
+		return count == 1 && len(keys) == 1 && keys[0].Key == "direct" && keys[0].Value == "seen by polling"
+	})
+}

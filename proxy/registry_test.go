@@ -161,7 +161,7 @@ func TestNodesRejoinARestartedProxy(t *testing.T) {
 	}
 }
 
-// TestChurnWhileRequestsFlow has 60 nodes join and leave at random while
+// TestChurnWhileRequestsFlow has 200 nodes join and leave at random while
 // clients hammer the proxy: every answer is one the API allows, none waits
 // past the node timeout, and every table the proxy swaps in is whole and
 // ordered. Run with -race.
@@ -169,7 +169,7 @@ func TestChurnWhileRequestsFlow(t *testing.T) {
 	const timeout = time.Second
 	p := startProxy(t, Config{Heartbeat: 100 * time.Millisecond, Timeout: timeout})
 	joinNode(t, p.LocalURL(), "anchor")
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
 	var requests, bad atomic.Int64
@@ -198,10 +198,12 @@ func TestChurnWhileRequestsFlow(t *testing.T) {
 			}
 		}()
 	}
-	for w := range 6 {
-		wg.Add(1)
+	var churned sync.WaitGroup
+	var joined atomic.Int64
+	for w := range 20 {
+		churned.Add(1)
 		go func() {
-			defer wg.Done()
+			defer churned.Done()
 			for i := 0; ctx.Err() == nil && i < 10; i++ {
 				name := "s" + strconv.Itoa(w) + "x" + strconv.Itoa(i)
 				n, err := node.New(node.Config{Name: name, Join: p.LocalURL(), Token: "class-code"})
@@ -215,12 +217,14 @@ func TestChurnWhileRequestsFlow(t *testing.T) {
 					stop()
 					return
 				}
+				joined.Add(1)
 				time.Sleep(time.Duration(rand.N(100)) * time.Millisecond)
 				stop()
 				n.Wait()
 			}
 		}()
 	}
+	go func() { churned.Wait(); cancel() }() // the clients stop when the churn is over
 	wg.Add(1)
 	go func() { // every table is whole: names unique and in order
 		defer wg.Done()
@@ -238,10 +242,10 @@ func TestChurnWhileRequestsFlow(t *testing.T) {
 		}
 	}()
 	wg.Wait()
-	if requests.Load() < 20 {
-		t.Fatalf("only %d requests went through", requests.Load())
+	if requests.Load() < 20 || joined.Load() != 200 {
+		t.Fatalf("%d requests went through while %d nodes joined", requests.Load(), joined.Load())
 	}
-	t.Logf("%d requests while 60 nodes came and went; %d bad", requests.Load(), bad.Load())
+	t.Logf("%d requests while 200 nodes came and went; %d bad", requests.Load(), bad.Load())
 }
 
 // nameLess is the registry's order of joined names: digit runs compare as

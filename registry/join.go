@@ -103,7 +103,7 @@ func (r *Registry) join(ctx context.Context, req joinRequest, addr string, sess 
 	if err != nil {
 		return joinReply{}, r.refused(addr, req.Name, err)
 	}
-	if err := getHealth(ctx, r.probe, nodeURL); err != nil {
+	if err := getHealth(ctx, r.probe, nodeURL, r.opts.UserAgent); err != nil {
 		return joinReply{}, r.refused(addr, req.Name, refuse(http.StatusUnprocessableEntity,
 			"cannot reach your node at %s/health: %v (is the node running, and is this the URL others can reach it at?)", nodeURL, err))
 	}

@@ -116,7 +116,7 @@ func (r *Registry) checkConfigNodes(ctx context.Context) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			err := getHealth(ctx, r.health, t.url)
+			err := getHealth(ctx, r.health, t.url, r.opts.UserAgent)
 			if ctx.Err() == nil {
 				r.applyHealth(t.name, t.url, err)
 			}

@@ -69,6 +69,9 @@ type Options struct {
 	// OnChange call for the same step. It must not block: the proxy forwards
 	// to a non-blocking hub. It must not call Kick or Close.
 	Notify func(Change)
+	// UserAgent is sent with every /health probe and check, e.g.
+	// "kvclass/1.0". Default "kvclass".
+	UserAgent string
 	// Logger receives the registry's logs; nil discards them. Class codes,
 	// admin tokens and node secrets are never logged.
 	Logger *slog.Logger

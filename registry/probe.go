@@ -28,13 +28,16 @@ func newProbeClient(dialer *net.Dialer, timeout time.Duration) *http.Client {
 	}
 }
 
-// getHealth asks base/health and wants a 200.
-func getHealth(ctx context.Context, client *http.Client, base string) error {
+// getHealth asks base/health, as userAgent, and wants a 200.
+func getHealth(ctx context.Context, client *http.Client, base, userAgent string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/health", nil)
 	if err != nil {
 		return fmt.Errorf("bad URL: %w", err)
 	}
-	req.Header.Set("User-Agent", "kvclass-registry")
+	if userAgent == "" {
+		userAgent = "kvclass"
+	}
+	req.Header.Set("User-Agent", userAgent)
 	req.Header.Set("ngrok-skip-browser-warning", "1") // a free ngrok endpoint's warning page is not the node
 	resp, err := client.Do(req)
 	if err != nil {
