@@ -104,6 +104,32 @@ type Limits struct {
 	MaxKey  int   // bytes in a key
 }
 
+// Op is one data API operation: its path, the methods it takes, and its
+// answer to a missing key.
+type Op struct {
+	Name    string    // "GET", "PUT" or "DELETE", as the request feed shows it
+	Path    string    // "/get", "/put" or "/delete"
+	Methods [2]string // the methods it takes; the first is the one to name
+	Missing string    // the message for a missing key
+}
+
+// The data API's operations.
+var (
+	OpGet    = Op{Name: "GET", Path: "/get", Methods: [2]string{http.MethodGet, http.MethodHead}, Missing: MsgNeedKey}
+	OpPut    = Op{Name: "PUT", Path: "/put", Methods: [2]string{http.MethodPost, http.MethodPut}, Missing: MsgNeedKeyVal}
+	OpDelete = Op{Name: "DELETE", Path: "/delete", Methods: [2]string{http.MethodDelete, http.MethodPost}, Missing: MsgNeedKey}
+)
+
+// Key checks that r uses one of op's methods and returns its key.
+func (l Limits) Key(r *http.Request, op Op) (string, *Error) {
+	if r.Method != op.Methods[0] && r.Method != op.Methods[1] {
+		e := MethodNotAllowed(r.Method, op.Methods[0])
+		e.Allow = op.Methods[0] + ", " + op.Methods[1]
+		return "", e
+	}
+	return l.KeyParam(r.URL.RawQuery, op.Missing)
+}
+
 // KeyParam returns the "key" parameter of a raw query string, decoded as a
 // form value (so "+" is a space), the first one if there are several. missing
 // is the message for an absent or empty key: MsgNeedKeyVal for /put,

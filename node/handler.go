@@ -82,11 +82,7 @@ func ServeHealth(w http.ResponseWriter, r *http.Request, name string) {
 }
 
 func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		WriteError(w, MethodNotAllowed(r.Method, "GET"))
-		return
-	}
-	key, apiErr := h.limits.KeyParam(r.URL.RawQuery, MsgNeedKey)
+	key, apiErr := h.limits.Key(r, OpGet)
 	if apiErr != nil {
 		WriteError(w, apiErr)
 		return
@@ -105,11 +101,7 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) put(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost && r.Method != http.MethodPut {
-		WriteError(w, MethodNotAllowed(r.Method, "POST"))
-		return
-	}
-	key, apiErr := h.limits.KeyParam(r.URL.RawQuery, MsgNeedKeyVal)
+	key, apiErr := h.limits.Key(r, OpPut)
 	if apiErr != nil {
 		WriteError(w, apiErr)
 		return
@@ -140,11 +132,7 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) delete(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodDelete && r.Method != http.MethodPost {
-		WriteError(w, MethodNotAllowed(r.Method, "DELETE"))
-		return
-	}
-	key, apiErr := h.limits.KeyParam(r.URL.RawQuery, MsgNeedKey)
+	key, apiErr := h.limits.Key(r, OpDelete)
 	if apiErr != nil {
 		WriteError(w, apiErr)
 		return

@@ -3,7 +3,6 @@ package proxy
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,23 +26,12 @@ func startEdge(t testing.TB) *edgetest.Edge {
 // as `kvclass node --ngrok --join URL --token CODE` does.
 func ngrokNode(t testing.TB, e *edgetest.Edge, proxyURL, name string) (*node.Node, func()) {
 	t.Helper()
-	n, err := node.New(node.Config{
+	return runNode(t, node.Config{
 		Name:  name,
 		Join:  proxyURL,
 		Token: "class-code",
 		Ngrok: &tunnel.Options{ConnectURL: e.ConnectAddr(), CAs: e.CAs(), Authtoken: "student-token", StartTimeout: 10 * time.Second},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := n.Start(ctx); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	stop := sync.OnceFunc(func() { cancel(); n.Wait() })
-	t.Cleanup(stop)
-	return n, stop
 }
 
 func TestNgrokNodesJoinWithTheirPublicURL(t *testing.T) {

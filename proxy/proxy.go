@@ -261,12 +261,12 @@ func (p *Proxy) Wait() { <-p.done }
 // /registry/ for nodes and /admin/ for the instructor.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch path := r.URL.Path; {
-	case path == "/get":
-		p.data(w, r, "GET")
-	case path == "/put":
-		p.data(w, r, "PUT")
-	case path == "/delete":
-		p.data(w, r, "DELETE")
+	case path == node.OpGet.Path:
+		p.data(w, r, node.OpGet)
+	case path == node.OpPut.Path:
+		p.data(w, r, node.OpPut)
+	case path == node.OpDelete.Path:
+		p.data(w, r, node.OpDelete)
 	case path == "/health":
 		node.ServeHealth(w, r, "proxy")
 	case path == "/state":

@@ -20,21 +20,12 @@ import (
 
 // startNodes starts n real nodes, kv1…kvN, on ephemeral loopback ports.
 // Each stops when the test ends or when its stop function is called.
-func startNodes(t testing.TB, n int) ([]*node.Node, []context.CancelFunc) {
+func startNodes(t testing.TB, n int) ([]*node.Node, []func()) {
 	t.Helper()
 	var nodes []*node.Node
-	var stops []context.CancelFunc
+	var stops []func()
 	for i := 1; i <= n; i++ {
-		nd, err := node.New(node.Config{Name: "kv" + strconv.Itoa(i)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		if err := nd.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		stop := sync.OnceFunc(func() { cancel(); nd.Wait() })
-		t.Cleanup(stop)
+		nd, stop := runNode(t, node.Config{Name: "kv" + strconv.Itoa(i)})
 		nodes = append(nodes, nd)
 		stops = append(stops, stop)
 	}

@@ -19,7 +19,14 @@ import (
 // joinNode starts a real node that joins p's registry, as a student's does.
 func joinNode(t testing.TB, proxyURL, name string) (*node.Node, func()) {
 	t.Helper()
-	n, err := node.New(node.Config{Name: name, Join: proxyURL, Token: "class-code"})
+	return runNode(t, node.Config{Name: name, Join: proxyURL, Token: "class-code"})
+}
+
+// runNode starts a node with cfg; it stops when the test ends or when stop
+// is called, as Ctrl-C would stop it.
+func runNode(t testing.TB, cfg node.Config) (n *node.Node, stop func()) {
+	t.Helper()
+	n, err := node.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +35,7 @@ func joinNode(t testing.TB, proxyURL, name string) (*node.Node, func()) {
 		cancel()
 		t.Fatal(err)
 	}
-	stop := sync.OnceFunc(func() { cancel(); n.Wait() })
+	stop = sync.OnceFunc(func() { cancel(); n.Wait() })
 	t.Cleanup(stop)
 	return n, stop
 }

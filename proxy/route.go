@@ -63,35 +63,14 @@ func relay(w http.ResponseWriter, resp *fasthttp.Response, nodes string) {
 }
 
 // data serves /get, /put and /delete.
-func (p *Proxy) data(w http.ResponseWriter, r *http.Request, op string) {
-	var allow, missing string
-	switch op {
-	case "GET":
-		allow, missing = "GET", node.MsgNeedKey
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			node.WriteError(w, node.MethodNotAllowed(r.Method, allow))
-			return
-		}
-	case "PUT":
-		allow, missing = "POST", node.MsgNeedKeyVal
-		if r.Method != http.MethodPost && r.Method != http.MethodPut {
-			node.WriteError(w, node.MethodNotAllowed(r.Method, allow))
-			return
-		}
-	case "DELETE":
-		allow, missing = "DELETE", node.MsgNeedKey
-		if r.Method != http.MethodDelete && r.Method != http.MethodPost {
-			node.WriteError(w, node.MethodNotAllowed(r.Method, allow))
-			return
-		}
-	}
-	key, apiErr := p.limits.KeyParam(r.URL.RawQuery, missing)
+func (p *Proxy) data(w http.ResponseWriter, r *http.Request, op node.Op) {
+	key, apiErr := p.limits.Key(r, op)
 	if apiErr != nil {
 		node.WriteError(w, apiErr)
 		return
 	}
 	var body []byte
-	if op == "PUT" {
+	if op == node.OpPut {
 		buf := p.bufs.Get().(*bytes.Buffer)
 		defer func() {
 			if buf.Cap() <= 64<<10 {
@@ -110,17 +89,14 @@ func (p *Proxy) data(w http.ResponseWriter, r *http.Request, op string) {
 	t := p.table.Load()
 	if len(t.nodes) == 0 {
 		errNoNodes.write(w)
-		p.feed(op, key, nil, "error", http.StatusServiceUnavailable, errNoNodes.msg)
+		p.feed(op.Name, key, nil, "error", http.StatusServiceUnavailable, errNoNodes.msg)
 		return
 	}
 	if t.mode == Replication {
-		switch op {
-		case "GET":
+		if op == node.OpGet {
 			p.replicatedGet(w, t, key)
-		case "PUT":
-			p.replicatedWrite(w, t, op, "/put", key, body)
-		case "DELETE":
-			p.replicatedWrite(w, t, op, "/delete", key, nil)
+		} else {
+			p.replicatedWrite(w, t, op, key, body)
 		}
 		return
 	}
@@ -128,27 +104,19 @@ func (p *Proxy) data(w http.ResponseWriter, r *http.Request, op string) {
 	if !b.up {
 		f := nodeDown(b)
 		f.write(w)
-		p.feed(op, key, []string{b.name}, "error", f.status, f.msg)
+		p.feed(op.Name, key, []string{b.name}, "error", f.status, f.msg)
 		return
-	}
-	path := "/get"
-	method := fasthttp.MethodGet
-	switch op {
-	case "PUT":
-		path, method = "/put", fasthttp.MethodPost
-	case "DELETE":
-		path, method = "/delete", fasthttp.MethodDelete
 	}
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseResponse(resp)
-	if err := b.client.call(method, path, key, body, resp); err != nil {
+	if err := b.client.call(op.Methods[0], op.Path, key, body, resp); err != nil {
 		f := nodeFailed(b, err)
 		f.write(w)
-		p.feed(op, key, []string{b.name}, "error", f.status, f.msg)
+		p.feed(op.Name, key, []string{b.name}, "error", f.status, f.msg)
 		return
 	}
 	relay(w, resp, b.name)
-	p.feed(op, key, []string{b.name}, result(op, resp.StatusCode()), resp.StatusCode(), "")
+	p.feed(op.Name, key, []string{b.name}, result(op.Name, resp.StatusCode()), resp.StatusCode(), "")
 }
 
 // result names the outcome of a node's answer for the request feed.
@@ -227,12 +195,8 @@ type outcome struct {
 // replicatedWrite sends a put or delete to every up node at once and waits
 // for all of them (each bounded by the node timeout). A put succeeds when at
 // least quorum nodes stored it; a delete succeeds when any node had the key.
-func (p *Proxy) replicatedWrite(w http.ResponseWriter, t *table, op, path, key string, body []byte) {
+func (p *Proxy) replicatedWrite(w http.ResponseWriter, t *table, op node.Op, key string, body []byte) {
 	up := t.upNodes()
-	method := fasthttp.MethodPost
-	if op == "DELETE" {
-		method = fasthttp.MethodDelete
-	}
 	outs := make([]outcome, len(up))
 	var wg sync.WaitGroup
 	for i, b := range up {
@@ -242,7 +206,7 @@ func (p *Proxy) replicatedWrite(w http.ResponseWriter, t *table, op, path, key s
 			resp := fasthttp.AcquireResponse()
 			defer fasthttp.ReleaseResponse(resp)
 			o := outcome{b: b}
-			if o.err = b.client.call(method, path, key, body, resp); o.err == nil {
+			if o.err = b.client.call(op.Methods[0], op.Path, key, body, resp); o.err == nil {
 				o.status = resp.StatusCode()
 				o.body = append([]byte(nil), resp.Body()...)
 				o.ctype = append([]byte(nil), resp.Header.ContentType()...)
@@ -265,14 +229,14 @@ func (p *Proxy) replicatedWrite(w http.ResponseWriter, t *table, op, path, key s
 			if first == nil {
 				first = o
 			}
-		case o.status == http.StatusNotFound && op == "DELETE":
+		case o.status == http.StatusNotFound && op == node.OpDelete:
 			missNodes = append(missNodes, o.b.name)
 		default:
 			failed[o.b.name] = "answered " + strings.TrimSpace(string(o.body))
 		}
 	}
 	need := 1
-	if op == "PUT" {
+	if op == node.OpPut {
 		need = t.quorum
 	}
 	if len(okNodes) >= need && first != nil {
@@ -281,12 +245,12 @@ func (p *Proxy) replicatedWrite(w http.ResponseWriter, t *table, op, path, key s
 		h.Set(NodeHeader, strings.Join(okNodes, ","))
 		w.WriteHeader(first.status)
 		w.Write(first.body)
-		p.feed(op, key, okNodes, "ok", first.status, "")
+		p.feed(op.Name, key, okNodes, "ok", first.status, "")
 		return
 	}
-	if op == "DELETE" && len(okNodes) == 0 && len(missNodes) > 0 && len(failed) == 0 {
+	if op == node.OpDelete && len(okNodes) == 0 && len(missNodes) > 0 && len(failed) == 0 {
 		node.WriteJSON(w, http.StatusNotFound, node.NotFound(key).JSON())
-		p.feed(op, key, missNodes, "miss", http.StatusNotFound, "")
+		p.feed(op.Name, key, missNodes, "miss", http.StatusNotFound, "")
 		return
 	}
 	for _, b := range t.nodes {
@@ -295,7 +259,7 @@ func (p *Proxy) replicatedWrite(w http.ResponseWriter, t *table, op, path, key s
 		}
 	}
 	f := &failure{status: http.StatusServiceUnavailable, nodes: failed}
-	if op == "PUT" {
+	if op == node.OpPut {
 		f.msg = "Write quorum not reached: stored on " + itoa(len(okNodes)) + " of " + itoa(len(t.nodes)) + " nodes, quorum is " + itoa(need) + "."
 	} else {
 		f.msg = "The delete reached no node."
@@ -304,5 +268,5 @@ func (p *Proxy) replicatedWrite(w http.ResponseWriter, t *table, op, path, key s
 		f.msg += " Failed: " + names(failed) + "."
 	}
 	f.write(w)
-	p.feed(op, key, okNodes, "error", f.status, f.msg)
+	p.feed(op.Name, key, okNodes, "error", f.status, f.msg)
 }
