@@ -2,10 +2,7 @@ package proxy
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -147,9 +144,9 @@ func parseNodes(list *yaml.Node, fail func(*yaml.Node, string, ...any) error) ([
 		default:
 			return nil, fail(item, "a node must be {name, url} or a URL")
 		}
-		u, err := CheckNodeURL(n.URL)
+		u, err := registry.ParseNodeURL(n.URL)
 		if err != nil {
-			return nil, fail(item, "node %s", err)
+			return nil, fail(item, "bad node URL: %s", strings.TrimPrefix(err.Error(), registry.ErrBadURL.Error()+": "))
 		}
 		if n.Name == "" {
 			n.Name = u.Host
@@ -164,35 +161,6 @@ func parseNodes(list *yaml.Node, fail func(*yaml.Node, string, ...any) error) ([
 		nodes = append(nodes, n)
 	}
 	return nodes, nil
-}
-
-// CheckNodeURL checks that raw is an http or https URL with a host and
-// nothing after its path, the form of a node's base URL.
-func CheckNodeURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	switch {
-	case raw == "":
-		return nil, errors.New("URL is missing")
-	case err != nil:
-		return nil, fmt.Errorf("URL %q is not a URL", raw)
-	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, fmt.Errorf("URL %q must start with http:// or https://", raw)
-	case u.Host == "" || u.Hostname() == "":
-		return nil, fmt.Errorf("URL %q has no host", raw)
-	case u.User != nil, u.RawQuery != "", u.Fragment != "":
-		return nil, fmt.Errorf("URL %q must be just scheme://host:port", raw)
-	case strings.Trim(u.Path, "/") != "":
-		return nil, fmt.Errorf("URL %q must not have a path", raw)
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return nil, fmt.Errorf("URL %q has a bad port", raw)
-		}
-	}
-	if strings.Contains(u.Hostname(), ":") && net.ParseIP(u.Hostname()) == nil {
-		return nil, fmt.Errorf("URL %q has a bad host", raw)
-	}
-	return u, nil
 }
 
 func yamlError(name string, err error) error {

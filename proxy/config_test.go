@@ -59,12 +59,13 @@ func TestConfigErrorsNameTheLine(t *testing.T) {
 		{"mode: sharding\nmdoe: replication\n", `c.yml:2: unknown field "mdoe"`},
 		{"mode: hashing\n", `c.yml:1: unknown mode "hashing"`},
 		{"nodes:\n  - name: kv1\n    url: http://a:1\n  - name: kv1\n    url: http://b:1\n", `c.yml:4: node name "kv1" is used twice (first on line 2)`},
-		{"nodes:\n  - name: kv1\n    url: ftp://a\n", `c.yml:2: node URL "ftp://a" must start with http:// or https://`},
+		{"nodes:\n  - name: kv1\n    url: ftp://a\n", `c.yml:2: bad node URL: "ftp://a": only http:// and https:// URLs are accepted`},
 		{"nodes:\n  - name: kv1\n    url: http://\n", `has no host`},
-		{"nodes:\n  - name: kv1\n", `URL is missing`},
+		{"nodes:\n  - name: kv1\n    url: http://u:p@a:1\n", `may not carry a user name or password`},
+		{"nodes:\n  - name: kv1\n", `c.yml:2: bad node URL: the URL is empty`},
 		{"nodes:\n  - name: kv1\n    url: http://a:1\n    weight: 3\n", `c.yml:4: unknown node field "weight"`},
-		{"nodes:\n  - name: kv1\n    url: http://a:99999\n", `bad port`},
-		{"nodes:\n  - name: kv1\n    url: http://a:1/x\n", `must not have a path`},
+		{"nodes:\n  - name: kv1\n    url: http://a:99999\n", `c.yml:2: bad node URL: port "99999" is not a port number`},
+		{"nodes:\n  - name: kv1\n    url: http://a:1/x\n", `c.yml:2: bad node URL: "http://a:1/x": a node URL has no path`},
 		{"nodes:\n  - name: 'bad name!'\n    url: http://a:1\n", `c.yml:2:`},
 		{"nodes: http://a:1\n", `c.yml:1: nodes must be a list`},
 		{"write_quorum: 0\n", `c.yml:1: write_quorum must be a whole number of at least 1`},
@@ -118,7 +119,7 @@ func FuzzParseFile(f *testing.F) {
 				t.Fatalf("%q: bad node list %+v", text, file.Nodes)
 			}
 			seen[n.Name] = true
-			if _, err := CheckNodeURL(n.URL); err != nil {
+			if _, err := registry.ParseNodeURL(n.URL); err != nil {
 				t.Fatalf("%q: accepted a bad URL: %v", text, err)
 			}
 		}

@@ -141,7 +141,7 @@ func newSession(opts JoinOptions) (*Session, error) {
 	if err := CheckName(opts.Name); err != nil {
 		return nil, err
 	}
-	if _, err := parseNodeURL(opts.URL); err != nil {
+	if _, err := ParseNodeURL(opts.URL); err != nil {
 		return nil, fmt.Errorf("the node's URL: %w", err)
 	}
 	if opts.Secret != "" && !validSecret(opts.Secret) {

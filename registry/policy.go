@@ -91,7 +91,7 @@ var (
 // scheme and host, no trailing slash). Refusals wrap ErrBadURL, ErrNotAllowed
 // or ErrUnresolvable.
 func (p Policy) Check(ctx context.Context, rawURL string) (*url.URL, error) {
-	u, err := parseNodeURL(rawURL)
+	u, err := ParseNodeURL(rawURL)
 	if err != nil {
 		return nil, err
 	}
@@ -188,8 +188,9 @@ func embeddedIPv4(addr netip.Addr) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-// parseNodeURL checks a node URL's form and returns it in normal form.
-func parseNodeURL(rawURL string) (*url.URL, error) {
+// ParseNodeURL checks that rawURL has the form of a node's base URL,
+// http(s)://host[:port] with nothing after it, and returns it in normal form.
+func ParseNodeURL(rawURL string) (*url.URL, error) {
 	if rawURL == "" {
 		return nil, fmt.Errorf("%w: the URL is empty", ErrBadURL)
 	}
@@ -222,15 +223,17 @@ func parseNodeURL(rawURL string) (*url.URL, error) {
 		return nil, fmt.Errorf("%w: %q has an empty port", ErrBadURL, rawURL)
 	}
 	u.Host = strings.ToLower(u.Host)
-	u.Path = strings.TrimRight(u.Path, "/")
-	u.RawPath = ""
+	if strings.Trim(u.Path, "/") != "" {
+		return nil, fmt.Errorf("%w: %q: a node URL has no path; write it as scheme://host:port", ErrBadURL, rawURL)
+	}
+	u.Path, u.RawPath = "", ""
 	return u, nil
 }
 
 // sameURL reports whether two URLs name the same node, comparing normal forms.
 func sameURL(a, b string) bool {
-	ua, errA := parseNodeURL(a)
-	ub, errB := parseNodeURL(b)
+	ua, errA := ParseNodeURL(a)
+	ub, errB := ParseNodeURL(b)
 	if errA != nil || errB != nil {
 		return a == b
 	}

@@ -26,7 +26,8 @@ func TestPolicyCheck(t *testing.T) {
 		url  string
 		want error // nil: allowed
 	}{
-		{strict, "http://93.184.215.14:8080/kv", nil},
+		{strict, "http://93.184.215.14:8080", nil},
+		{strict, "http://93.184.215.14:8080/kv", registry.ErrBadURL}, // the proxy calls base URLs only
 		{strict, "HTTPS://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/", nil},
 		{strict, "ftp://93.184.215.14/", registry.ErrBadURL},
 		{strict, "http://u@93.184.215.14/", registry.ErrBadURL},
@@ -58,13 +59,13 @@ func TestPolicyCheck(t *testing.T) {
 			t.Errorf("Check(%q, AllowPrivate=%v) = %v, want %v", tc.url, tc.p.AllowPrivate, err, tc.want)
 		}
 	}
-	u, err := strict.Check(context.Background(), "HTTP://Example.COM:80/base/")
+	u, err := strict.Check(context.Background(), "HTTP://Example.COM:80/")
 	if err == nil || !errors.Is(err, registry.ErrUnresolvable) {
 		t.Fatalf("Check of an unresolvable name: %v, %v", u, err)
 	}
-	u, err = lan.Check(context.Background(), "HTTP://LocalHost:5000/base/")
-	if err != nil || u.String() != "http://localhost:5000/base" {
-		t.Fatalf("normal form: %v, %v; want http://localhost:5000/base", u, err)
+	u, err = lan.Check(context.Background(), "HTTP://LocalHost:5000/")
+	if err != nil || u.String() != "http://localhost:5000" {
+		t.Fatalf("normal form: %v, %v; want http://localhost:5000", u, err)
 	}
 }
 

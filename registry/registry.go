@@ -137,7 +137,7 @@ func New(opts Options) (*Registry, error) {
 		if _, dup := r.byName[s.Name]; dup {
 			return nil, fmt.Errorf("registry: config node name %q appears twice", s.Name)
 		}
-		u, err := parseNodeURL(s.URL)
+		u, err := ParseNodeURL(s.URL)
 		if err != nil {
 			return nil, fmt.Errorf("registry: config node %q: %w", s.Name, err)
 		}

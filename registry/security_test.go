@@ -64,7 +64,8 @@ func TestJoinURLPolicy(t *testing.T) {
 		{strict, "http://93.184.215.14:", http.StatusBadRequest},
 		{strict, "//93.184.215.14", http.StatusBadRequest},
 		{strict, "http://" + strings.Repeat("a", 2000) + ".com", http.StatusBadRequest},
-		{strict, "http://169.254.169.254/latest/meta-data", http.StatusForbidden},
+		{strict, "http://169.254.169.254/latest/meta-data", http.StatusBadRequest}, // a path is refused first
+		{strict, "http://169.254.169.254", http.StatusForbidden},
 		{strict, "http://[fd00:ec2::254]/", http.StatusForbidden},
 		{strict, "http://100.100.100.200/", http.StatusForbidden},
 		{strict, "http://169.254.1.1/", http.StatusForbidden},
@@ -86,7 +87,7 @@ func TestJoinURLPolicy(t *testing.T) {
 		{lan, "http://169.254.169.254/", http.StatusForbidden},
 		{lan, "http://[fe80::1]/", http.StatusForbidden},
 		{lan, deadURL(t), http.StatusUnprocessableEntity},
-		{lan, n.url + "/no-such-prefix", http.StatusUnprocessableEntity},
+		{lan, n.url + "/no-such-prefix", http.StatusBadRequest}, // the proxy calls base URLs only
 		{lan, n.url, http.StatusOK},
 	}
 	for _, tc := range cases {

@@ -218,7 +218,7 @@ func TestStartupErrorsAreOneLineAndExitCode2(t *testing.T) {
 	}{
 		{[]string{"proxy", "--state", state, "-c", write("unknown.yml", "mode: sharding\nmdoe: x\n")}, `unknown.yml:2: unknown field "mdoe"`},
 		{[]string{"proxy", "--state", state, "-c", write("dup.yml", "nodes:\n  - {name: a, url: 'http://x:1'}\n  - {name: a, url: 'http://y:1'}\n")}, `dup.yml:3: node name "a" is used twice`},
-		{[]string{"proxy", "--state", state, "-c", write("url.yml", "nodes:\n  - {name: a, url: 'gopher://x'}\n")}, `url.yml:2: node URL "gopher://x" must start with http:// or https://`},
+		{[]string{"proxy", "--state", state, "-c", write("url.yml", "nodes:\n  - {name: a, url: 'gopher://x'}\n")}, `url.yml:2: bad node URL: "gopher://x": only http:// and https:// URLs are accepted`},
 		{[]string{"proxy", "--state", state, "-c", write("mode.yml", "mode: consistent-hashing\n")}, `mode.yml:1: unknown mode "consistent-hashing"`},
 		{[]string{"proxy", "--state", state, "-c", filepath.Join(dir, "missing.yml")}, `missing.yml`},
 		{[]string{"proxy", "--state", state, "--mode", "chaos"}, `unknown --mode "chaos"`},
