@@ -196,6 +196,11 @@ var errNotObject = errors.New(`the body must be a JSON object like {"value": ...
 // seed's 400. When "value" appears more than once, the last one counts, as
 // in most JSON decoders. It allocates only the returned string.
 func ParseValue(body []byte) (string, *Error) {
+	if !utf8.Valid(body) {
+		// encoding/json lets invalid UTF-8 through inside strings; a value
+		// must come back as JSON every client can read.
+		return "", Errorf(http.StatusBadRequest, "Malformed body: it is not valid UTF-8.")
+	}
 	if !json.Valid(body) {
 		// Let the decoder say what is wrong, for the message.
 		var v any

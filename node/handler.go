@@ -188,13 +188,13 @@ func (h *Handler) state(w http.ResponseWriter, r *http.Request) {
 	w.Header()["Content-Type"] = jsonContentType
 	w.Header().Set("Cache-Control", "no-store")
 	bw := bufio.NewWriterSize(w, 32<<10)
-	WriteState(bw, h.name, pairs, count)
+	writeState(bw, h.name, pairs, count)
 	bw.Flush()
 }
 
-// WriteState writes a node's state as JSON: {"name", "count"?, "data"}.
+// writeState writes a node's state as JSON: {"name", "count"?, "data"}.
 // Values are written as the stored JSON text; count < 0 omits it.
-func WriteState(w *bufio.Writer, name string, pairs []Pair, count int) {
+func writeState(w *bufio.Writer, name string, pairs []Pair, count int) {
 	enc := func(s string) { b, _ := json.Marshal(s); w.Write(b) }
 	w.WriteString(`{"name":`)
 	enc(name)
@@ -218,7 +218,7 @@ func WriteState(w *bufio.Writer, name string, pairs []Pair, count int) {
 // keys.
 func (h *Handler) Snapshot() web.Snapshot {
 	v := h.view()
-	v.Keys = KeyViews(h.store)
+	v.Keys = keyViews(h.store)
 	v.Count = h.store.Len()
 	s := web.Snapshot{Type: web.TypeSnapshot, Role: "node", Limit: web.KeysPerNode, Nodes: []web.NodeView{v}}
 	if h.tunnel != nil {
@@ -227,8 +227,8 @@ func (h *Handler) Snapshot() web.Snapshot {
 	return s
 }
 
-// KeyViews returns the store's newest keys as the page shows them.
-func KeyViews(s *Store) []web.KeyView {
+// keyViews returns the store's newest keys as the page shows them.
+func keyViews(s *Store) []web.KeyView {
 	pairs, _ := s.Newest(web.KeysPerNode, "")
 	out := make([]web.KeyView, len(pairs))
 	for i, p := range pairs {

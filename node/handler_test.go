@@ -165,6 +165,8 @@ var badInputs = []struct {
 	{"put a string", "POST", "/put?key=k", `"value"`, 400, "JSON object"},
 	{"put null", "POST", "/put?key=k", `null`, 400, "JSON object"},
 	{"put trailing garbage", "POST", "/put?key=k", `{"value": 1} x`, 400, "Malformed body"},
+	{"put invalid UTF-8", "POST", "/put?key=k", "{\"value\": \"\xff\xfe\"}", 400, "not valid UTF-8"},
+	{"put deep nesting", "POST", "/put?key=k", `{"value": ` + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + `}`, 413, "larger than"},
 	{"put body over limit", "POST", "/put?key=k", `{"value": "` + strings.Repeat("x", 300) + `"}`, 413, "larger than 256 bytes"},
 	{"put key over limit", "POST", "/put?key=" + strings.Repeat("k", 65), `{"value": 1}`, 400, "longer than 64 bytes"},
 	{"put key bad escape", "POST", "/put?key=%zz", `{"value": 1}`, 400, "URL-encoded"},
@@ -255,6 +257,26 @@ func TestStatePageIsSafe(t *testing.T) {
 	}
 	if r = do(t, "GET", n.LocalURL()+"/", ""); r.status != http.StatusFound || r.header.Get("Location") != "/state" {
 		t.Errorf("/ = %d %s", r.status, r.header.Get("Location"))
+	}
+}
+
+func TestWaitReturnsAfterAFailedStart(t *testing.T) {
+	a := startNode(t, Config{})
+	_, port, _ := strings.Cut(strings.TrimPrefix(a.LocalURL(), "http://"), ":")
+	p, _ := strconv.Atoi(port)
+	b, err := New(Config{Port: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Start(context.Background()) == nil {
+		t.Fatal("a second node on a taken port started")
+	}
+	done := make(chan struct{})
+	go func() { b.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Wait hangs after a failed Start")
 	}
 }
 

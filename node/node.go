@@ -175,6 +175,8 @@ func (n *Node) tunnelState() *web.Tunnel {
 func (n *Node) Start(ctx context.Context) error {
 	ln, err := Listen(net.JoinHostPort(n.cfg.Host, strconv.Itoa(n.cfg.Port)))
 	if err != nil {
+		n.hub.Close()
+		close(n.done)
 		return err
 	}
 	n.ln = ln
@@ -193,8 +195,10 @@ func (n *Node) Start(ctx context.Context) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(n.log.Handler(), slog.LevelDebug),
 	}
-	go n.server.Serve(ln)
+	n.mu.Lock()
 	n.url = n.advertise()
+	n.mu.Unlock()
+	go n.server.Serve(ln)
 
 	if n.cfg.Ngrok != nil {
 		if err := n.publish(ctx); err != nil {
@@ -367,8 +371,8 @@ func Shutdown(srv *http.Server) error {
 	return nil
 }
 
-// Wait blocks until the node has stopped after its context ended, and
-// returns the error of its shutdown, if any.
+// Wait blocks until the node has stopped after its context ended (or its
+// Start failed), and returns the error of its shutdown, if any.
 func (n *Node) Wait() error {
 	<-n.done
 	return n.stopErr

@@ -31,6 +31,12 @@ func (p *Proxy) admin(w http.ResponseWriter, r *http.Request) {
 		node.WriteError(w, node.Errorf(http.StatusUnauthorized, "This needs the instructor's admin token: Authorization: Bearer TOKEN."))
 		return
 	}
+	switch r.URL.Path {
+	case "/admin/mode", "/admin/kick", "/admin/reset":
+	default:
+		node.WriteError(w, node.Errorf(http.StatusNotFound, "No such admin action. Try /admin/mode, /admin/kick or /admin/reset."))
+		return
+	}
 	if r.Method != http.MethodPost {
 		node.WriteError(w, node.MethodNotAllowed(r.Method, "POST"))
 		return
@@ -72,8 +78,6 @@ func (p *Proxy) admin(w http.ResponseWriter, r *http.Request) {
 		writeMessage(w, "Node "+req.Name+" removed.")
 	case "/admin/reset":
 		p.reset(w)
-	default:
-		node.WriteError(w, node.ErrNoRoute)
 	}
 }
 
@@ -100,7 +104,9 @@ func (p *Proxy) reset(w http.ResponseWriter) {
 	var wg sync.WaitGroup
 	for _, b := range t.nodes {
 		if !b.up {
+			mu.Lock()
 			results[b.name] = "skipped: down (" + b.reason + ")"
+			mu.Unlock()
 			continue
 		}
 		wg.Add(1)
@@ -120,6 +126,7 @@ func (p *Proxy) reset(w http.ResponseWriter) {
 		}()
 	}
 	wg.Wait()
+	p.version.Add(1)
 	body, _ := json.Marshal(struct {
 		Message string            `json:"message"`
 		Nodes   map[string]string `json:"nodes"`

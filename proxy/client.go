@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -20,15 +19,15 @@ import (
 // parsing, no per-request allocation of headers. DESIGN.md allows fasthttp
 // for exactly this client; the proxy's server side stays net/http.
 type nodeClient struct {
-	url     string
 	host    string // Host header
 	hc      *fasthttp.HostClient
-	ua      string
 	timeout time.Duration
 }
 
-// maxNodeResponse bounds what the proxy reads from a node in one answer.
-const maxNodeResponse = 64 << 20
+// maxNodeResponse bounds what the proxy reads from a node in one answer: a
+// value is at most a node's --max-body (1 MiB by default), and a node whose
+// whole state is larger shows on /state?format=json as failing.
+const maxNodeResponse = 16 << 20
 
 // dialFunc opens a connection to addr within timeout.
 type dialFunc func(addr string, timeout time.Duration) (net.Conn, error)
@@ -48,30 +47,35 @@ func newNodeClient(rawURL string, dial dialFunc, ua string, timeout time.Duratio
 		addr = net.JoinHostPort(u.Hostname(), port)
 	}
 	hc := &fasthttp.HostClient{
-		Addr:                          addr,
-		Name:                          ua,
-		IsTLS:                         tlsOn,
-		TLSConfig:                     &tls.Config{ServerName: u.Hostname(), MinVersion: tls.VersionTLS12},
-		MaxConns:                      1024,
-		MaxIdleConnDuration:           90 * time.Second,
-		ReadTimeout:                   timeout,
-		WriteTimeout:                  timeout,
-		MaxResponseBodySize:           maxNodeResponse,
-		MaxConnWaitTimeout:            timeout,
-		DisableHeaderNamesNormalizing: false,
-		DisablePathNormalizing:        true,
-		NoDefaultUserAgentHeader:      ua == "",
+		Addr:                     addr,
+		Name:                     ua,
+		IsTLS:                    tlsOn,
+		TLSConfig:                &tls.Config{ServerName: u.Hostname(), MinVersion: tls.VersionTLS12},
+		MaxConns:                 1024,
+		MaxIdleConnDuration:      90 * time.Second,
+		ReadTimeout:              timeout,
+		WriteTimeout:             timeout,
+		MaxResponseBodySize:      maxNodeResponse,
+		MaxConnWaitTimeout:       timeout,
+		DisablePathNormalizing:   true,
+		NoDefaultUserAgentHeader: ua == "",
 	}
 	if dial != nil {
 		hc.DialTimeout = func(addr string, t time.Duration) (net.Conn, error) { return dial(addr, t) }
 	}
-	return &nodeClient{url: strings.TrimRight(rawURL, "/"), host: u.Host, hc: hc, ua: ua, timeout: timeout}, nil
+	return &nodeClient{host: u.Host, hc: hc, timeout: timeout}, nil
 }
 
 // call sends method path?key=KEY (the key escaped as a query value) with an
 // optional JSON body, and fills resp. It fails on a transport error, a
-// timeout, and on an answer that ngrok's edge made in place of the node.
+// timeout, an answer that is not HTTP, and an answer that ngrok's edge made
+// in place of the node.
 func (c *nodeClient) call(method, path, key string, body []byte, resp *fasthttp.Response) error {
+	return c.callWithin(c.timeout, method, path, key, body, resp)
+}
+
+// callWithin is call bounded by timeout instead of the client's own.
+func (c *nodeClient) callWithin(timeout time.Duration, method, path, key string, body []byte, resp *fasthttp.Response) error {
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
 	var scratch [256]byte
@@ -81,7 +85,7 @@ func (c *nodeClient) call(method, path, key string, body []byte, resp *fasthttp.
 		uri = appendQueryEscape(uri, key)
 	}
 	req.Header.SetRequestURIBytes(uri)
-	return c.do(method, req, body, resp)
+	return c.do(timeout, method, req, body, resp)
 }
 
 // get sends GET requestURI (already escaped) and fills resp.
@@ -89,10 +93,10 @@ func (c *nodeClient) get(requestURI string, resp *fasthttp.Response) error {
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
 	req.Header.SetRequestURI(requestURI)
-	return c.do(fasthttp.MethodGet, req, nil, resp)
+	return c.do(c.timeout, fasthttp.MethodGet, req, nil, resp)
 }
 
-func (c *nodeClient) do(method string, req *fasthttp.Request, body []byte, resp *fasthttp.Response) error {
+func (c *nodeClient) do(timeout time.Duration, method string, req *fasthttp.Request, body []byte, resp *fasthttp.Response) error {
 	req.Header.SetMethod(method)
 	req.Header.SetHost(c.host)
 	req.UseHostHeader = true
@@ -101,11 +105,14 @@ func (c *nodeClient) do(method string, req *fasthttp.Request, body []byte, resp 
 		req.Header.SetContentType("application/json")
 		req.SetBodyRaw(body)
 	}
-	if err := c.hc.DoTimeout(req, resp, c.timeout); err != nil {
-		return describe(err, c.timeout)
+	if err := c.hc.DoTimeout(req, resp, timeout); err != nil {
+		return describe(err, timeout)
 	}
 	if code := resp.Header.Peek(tunnel.ErrorCodeHeader); len(code) > 0 {
 		return errors.New(tunnel.EdgeError(string(code)))
+	}
+	if st := resp.StatusCode(); st < 200 || st > 599 {
+		return fmt.Errorf("answered with HTTP status %d", st)
 	}
 	return nil
 }

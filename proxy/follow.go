@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,18 +42,30 @@ type follower struct {
 }
 
 // syncFollowers starts a follower for every node in the current table and
-// stops those of nodes that left or changed URL; p.mu is held.
+// cancels those of nodes that left or changed URL or dial rules; p.mu is
+// held. It does not wait for a cancelled follower (a poll in flight may take
+// a node timeout, and the registry waits on this call): those are kept in
+// p.retired until they end, and Wait waits for them.
 func (p *Proxy) syncFollowers() {
-	if p.ctx == context.Background() {
-		return // not started yet
+	if !p.started {
+		return
 	}
 	t := p.table.Load()
 	for name, f := range p.followers {
-		if b := t.byName[name]; b == nil || b.url != f.url {
-			f.stop()
+		if b := t.byName[name]; b == nil || b.url != f.url || b.joined != f.joined {
+			f.cancel()
+			p.retired = append(p.retired, f)
 			delete(p.followers, name)
 		}
 	}
+	p.retired = slices.DeleteFunc(p.retired, func(f *follower) bool {
+		select {
+		case <-f.done:
+			return true
+		default:
+			return false
+		}
+	})
 	for _, b := range t.nodes {
 		if p.followers[b.name] != nil || b.client == nil {
 			continue
@@ -62,11 +75,6 @@ func (p *Proxy) syncFollowers() {
 		p.followers[b.name] = f
 		go f.run(ctx, b.client)
 	}
-}
-
-func (f *follower) stop() {
-	f.cancel()
-	<-f.done
 }
 
 // view returns the node's key count and newest keys.
@@ -148,7 +156,7 @@ func (f *follower) stream(ctx context.Context) error {
 		return err
 	}
 	defer conn.Close()
-	conn.SetReadLimit(16 << 20)
+	conn.SetReadLimit(1 << 20) // a node's snapshot is at most web.KeysPerNode short keys
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	const idle = 90 * time.Second // the node's hub pings well within this
@@ -168,6 +176,8 @@ func (f *follower) stream(ctx context.Context) error {
 
 // apply takes one message of the node's stream into the mirror and passes
 // its data events on to the proxy's page, named as the proxy names the node.
+// The node is a student's machine: only the fields a data event needs are
+// passed on, with keys and values cut to the page's sizes again.
 func (f *follower) apply(msg []byte) {
 	var head struct {
 		Type   string         `json:"type"`
@@ -182,21 +192,36 @@ func (f *follower) apply(msg []byte) {
 		if len(head.Nodes) != 1 {
 			return
 		}
+		keys := capKeys(head.Nodes[0].Keys)
+		for i := range keys {
+			keys[i] = web.KeyView{Key: web.Cut(keys[i].Key, maxMirrorKey), Value: web.Cut(keys[i].Value, web.PreviewRunes), Size: keys[i].Size}
+		}
+		f.p.version.Add(1)
 		f.mu.Lock()
-		f.count, f.keys = head.Nodes[0].Count, capKeys(head.Nodes[0].Keys)
+		f.count, f.keys = max(head.Nodes[0].Count, 0), keys
 		f.mu.Unlock()
 		f.publishSync()
 	case web.TypeEvents:
 		for _, ev := range head.Events {
 			switch ev.Type {
 			case web.EventPut, web.EventDelete, web.EventReset:
-				f.mirror(ev)
-				ev.Node = f.name
-				f.p.hub.Publish(ev)
+				clean := web.Event{
+					Type:  ev.Type,
+					Node:  f.name,
+					Key:   web.Cut(ev.Key, maxMirrorKey),
+					Value: web.Cut(ev.Value, web.PreviewRunes),
+					Size:  ev.Size,
+					Count: max(ev.Count, 0),
+				}
+				f.mirror(clean)
+				f.p.hub.Publish(clean)
 			}
 		}
 	}
 }
+
+// maxMirrorKey bounds a key's length on the page, whatever a node sends.
+const maxMirrorKey = 256
 
 // publishSync tells the page the node's keys after a resync or a poll.
 func (f *follower) publishSync() {
@@ -204,10 +229,7 @@ func (f *follower) publishSync() {
 	if b == nil {
 		return
 	}
-	v := web.NodeView{Name: b.name, URL: b.url, Status: "up", Reason: b.reason}
-	if !b.up {
-		v.Status = "down"
-	}
+	v := nodeView(b.name, b.url, b.up, b.reason)
 	v.Count, v.Keys = f.view()
 	f.p.hub.Publish(web.Event{Type: web.EventNode, Node: f.name, Change: web.ChangeSync, View: &v})
 }
@@ -221,6 +243,7 @@ func capKeys(keys []web.KeyView) []web.KeyView {
 
 // mirror applies one data event to the mirror.
 func (f *follower) mirror(ev web.Event) {
+	f.p.version.Add(1)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.count = ev.Count
@@ -269,6 +292,7 @@ func (f *follower) poll(c *nodeClient) error {
 	f.count, f.keys = count, keys
 	f.mu.Unlock()
 	if changed {
+		f.p.version.Add(1)
 		f.publishSync()
 	}
 	return nil

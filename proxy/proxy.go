@@ -55,13 +55,15 @@ type Config struct {
 
 // Proxy is a running proxy.
 type Proxy struct {
-	cfg    Config
-	log    *slog.Logger
-	limits node.Limits
-	reg    *registry.Registry
-	hub    *web.Hub
-	table  atomic.Pointer[table]
-	bufs   sync.Pool
+	cfg     Config
+	log     *slog.Logger
+	limits  node.Limits
+	reg     *registry.Registry
+	hub     *web.Hub
+	table   atomic.Pointer[table]
+	states  stateCache    // /state?format=json, shared and briefly cached
+	version atomic.Uint64 // bumped on every data change the proxy makes or sees
+	bufs    sync.Pool
 
 	mu        sync.Mutex // serializes table rebuilds
 	mode      string
@@ -69,11 +71,13 @@ type Proxy struct {
 	members   []registry.Member
 	clients   map[clientKey]*nodeClient
 	followers map[string]*follower
+	retired   []*follower // cancelled, maybe still ending
+	started   bool
 
 	ln     net.Listener
 	tun    *tunnel.Tunnel
 	server *http.Server
-	ctx    context.Context // the proxy's lifetime, for followers
+	ctx    context.Context // the proxy's lifetime, for followers; set by Start
 	done   chan struct{}
 }
 
@@ -124,7 +128,6 @@ func New(cfg Config) (*Proxy, error) {
 		clients:   map[clientKey]*nodeClient{},
 		followers: map[string]*follower{},
 		done:      make(chan struct{}),
-		ctx:       context.Background(),
 	}
 	p.bufs.New = func() any { return new(bytes.Buffer) }
 	p.hub = web.NewHub(web.HubOptions{Snapshot: p.snapshot, Origins: cfg.Origins, Logger: log})
@@ -195,6 +198,7 @@ func (p *Proxy) JoinLine() string {
 func (p *Proxy) Start(ctx context.Context) error {
 	ln, err := node.Listen(net.JoinHostPort(p.cfg.Host, strconv.Itoa(p.cfg.Port)))
 	if err != nil {
+		p.abort()
 		return err
 	}
 	p.ln = ln
@@ -215,6 +219,7 @@ func (p *Proxy) Start(ctx context.Context) error {
 		tun, err := tunnel.Listen(ctx, opts)
 		if err != nil {
 			ln.Close()
+			p.abort()
 			return err
 		}
 		p.tun = tun
@@ -222,7 +227,7 @@ func (p *Proxy) Start(ctx context.Context) error {
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	p.mu.Lock()
-	p.ctx = runCtx
+	p.ctx, p.started = runCtx, true
 	p.syncFollowers()
 	p.mu.Unlock()
 	regDone := make(chan struct{})
@@ -242,19 +247,32 @@ func (p *Proxy) Start(ctx context.Context) error {
 			p.tun.Close()
 		}
 		p.mu.Lock()
+		followers := p.retired
 		for _, f := range p.followers {
-			f.stop()
+			f.cancel()
+			followers = append(followers, f)
 		}
 		for _, c := range p.clients {
 			c.close()
 		}
 		p.mu.Unlock()
+		for _, f := range followers {
+			<-f.done
+		}
 		close(p.done)
 	}()
 	return nil
 }
 
-// Wait blocks until the proxy has stopped after its context ended.
+// abort releases what New made when Start fails.
+func (p *Proxy) abort() {
+	p.reg.Close()
+	p.hub.Close()
+	close(p.done)
+}
+
+// Wait blocks until the proxy has stopped after its context ended (or its
+// Start failed).
 func (p *Proxy) Wait() { <-p.done }
 
 // ServeHTTP routes a request: the data API, /state and /ws for the page,
@@ -326,7 +344,8 @@ func (p *Proxy) newClient(m registry.Member) (*nodeClient, error) {
 
 // notify turns a registry change into an event for the page.
 func (p *Proxy) notify(c registry.Change) {
-	view := memberView(c.Member)
+	m := c.Member
+	view := nodeView(m.Name, m.URL, m.Up, m.Reason)
 	p.mu.Lock()
 	f := p.followers[c.Member.Name]
 	p.mu.Unlock()
@@ -336,9 +355,10 @@ func (p *Proxy) notify(c registry.Change) {
 	p.hub.Publish(web.Event{Type: web.EventNode, Node: c.Member.Name, Change: c.Kind, View: &view})
 }
 
-func memberView(m registry.Member) web.NodeView {
-	v := web.NodeView{Name: m.Name, URL: m.URL, Status: "up", Reason: m.Reason}
-	if !m.Up {
+// nodeView is a node as the page shows it, without its keys.
+func nodeView(name, url string, up bool, reason string) web.NodeView {
+	v := web.NodeView{Name: name, URL: url, Status: "up", Reason: reason}
+	if !up {
 		v.Status = "down"
 	}
 	return v
@@ -353,13 +373,14 @@ func Rule(mode string, quorum, n int) string {
 	return "owner = nodes[ int(SHA-256(key)) mod " + strconv.Itoa(n) + " ]"
 }
 
-func names(m map[string]string) string {
+// names returns m's keys, sorted and joined with sep.
+func names(m map[string]string, sep string) string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)
 	}
 	sort.Strings(out)
-	return strings.Join(out, ", ")
+	return strings.Join(out, sep)
 }
 
 func downReasons(t *table) map[string]string {
@@ -371,5 +392,3 @@ func downReasons(t *table) map[string]string {
 	}
 	return out
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

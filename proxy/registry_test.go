@@ -22,6 +22,9 @@ func joinNode(t testing.TB, proxyURL, name string) (*node.Node, func()) {
 	return runNode(t, node.Config{Name: name, Join: proxyURL, Token: "class-code"})
 }
 
+// nodeConfig is a standalone node named name.
+func nodeConfig(name string) node.Config { return node.Config{Name: name} }
+
 // runNode starts a node with cfg; it stops when the test ends or when stop
 // is called, as Ctrl-C would stop it.
 func runNode(t testing.TB, cfg node.Config) (n *node.Node, stop func()) {

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
+	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
 
@@ -29,6 +32,9 @@ func (f *failure) write(w http.ResponseWriter) {
 		Error string            `json:"error"`
 		Nodes map[string]string `json:"nodes,omitempty"`
 	}{f.msg, f.nodes})
+	if len(f.nodes) > 0 {
+		w.Header().Set(NodeHeader, names(f.nodes, ","))
+	}
 	node.WriteJSON(w, f.status, append(body, '\n'))
 }
 
@@ -51,16 +57,29 @@ func nodeDown(b *backend) *failure {
 var errNoNodes = &failure{status: http.StatusServiceUnavailable, msg: "No nodes: the proxy has no node to call yet."}
 
 // relay writes a node's answer unchanged: status, body and content type,
-// plus the NodeHeader.
+// plus the NodeHeader. A joined node is a student's machine, so the answer
+// also gets headers that stop a browser from running anything in it on the
+// proxy's origin: a node answering text/html with a script gets no script.
 func relay(w http.ResponseWriter, resp *fasthttp.Response, nodes string) {
-	h := w.Header()
-	if ct := resp.Header.ContentType(); len(ct) > 0 {
-		h.Set("Content-Type", string(ct))
-	}
-	h.Set(NodeHeader, nodes)
-	w.WriteHeader(resp.StatusCode())
-	w.Write(resp.Body())
+	writeRelayed(w, resp.StatusCode(), resp.Header.ContentType(), resp.Body(), nodes)
 }
+
+func writeRelayed(w http.ResponseWriter, status int, ctype, body []byte, nodes string) {
+	h := w.Header()
+	if len(ctype) > 0 {
+		h.Set("Content-Type", string(ctype))
+	}
+	h["X-Content-Type-Options"] = nosniff
+	h["Content-Security-Policy"] = sandboxed
+	h.Set(NodeHeader, nodes)
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+var (
+	nosniff   = []string{"nosniff"}
+	sandboxed = []string{"default-src 'none'; sandbox"}
+)
 
 // data serves /get, /put and /delete.
 func (p *Proxy) data(w http.ResponseWriter, r *http.Request, op node.Op) {
@@ -132,8 +151,12 @@ func result(op string, status int) string {
 	return "error"
 }
 
-// feed reports a served request to the live page, if anyone watches.
+// feed reports a served request to the live page, if anyone watches, and
+// marks the gathered state stale after a write.
 func (p *Proxy) feed(op, key string, nodes []string, res string, status int, errMsg string) {
+	if op != "GET" {
+		p.version.Add(1)
+	}
 	if p.hub.Clients() == 0 {
 		return
 	}
@@ -148,12 +171,22 @@ func (p *Proxy) replicatedGet(w http.ResponseWriter, t *table, key string) {
 	defer fasthttp.ReleaseResponse(resp)
 	failed := map[string]string{}
 	var miss []string
-	for _, b := range t.nodes {
-		if !b.up {
+	up := t.upNodes()
+	deadline := time.Now().Add(p.cfg.Timeout)
+	for i, b := range up {
+		// One timeout for the whole request: a node gets half of what is
+		// left, the last node all of it, so a stuck first node cannot stall
+		// the read for a timeout per node.
+		budget := time.Until(deadline)
+		if i < len(up)-1 {
+			budget /= 2
+		}
+		if budget <= 0 {
+			failed[b.name] = "not asked: the request ran out of time"
 			continue
 		}
 		resp.Reset()
-		if err := b.client.call(fasthttp.MethodGet, "/get", key, nil, resp); err != nil {
+		if err := b.client.callWithin(budget, fasthttp.MethodGet, "/get", key, nil, resp); err != nil {
 			failed[b.name] = err.Error()
 			continue
 		}
@@ -171,10 +204,11 @@ func (p *Proxy) replicatedGet(w http.ResponseWriter, t *table, key string) {
 	var f *failure
 	switch {
 	case len(failed) > 0:
-		f = &failure{status: http.StatusBadGateway, msg: "The key was not found, and some nodes failed: " + names(failed) + ".", nodes: failed}
+		f = &failure{status: http.StatusBadGateway, msg: "The key was not found, and some nodes failed: " + names(failed, ", ") + ".", nodes: failed}
 	case len(miss) == 0:
 		f = &failure{status: http.StatusServiceUnavailable, msg: "Every node is down.", nodes: downReasons(t)}
 	default:
+		w.Header().Set(NodeHeader, strings.Join(miss, ","))
 		node.WriteJSON(w, http.StatusNotFound, node.NotFound(key).JSON())
 		p.feed("GET", key, miss, "miss", http.StatusNotFound, "")
 		return
@@ -232,7 +266,7 @@ func (p *Proxy) replicatedWrite(w http.ResponseWriter, t *table, op node.Op, key
 		case o.status == http.StatusNotFound && op == node.OpDelete:
 			missNodes = append(missNodes, o.b.name)
 		default:
-			failed[o.b.name] = "answered " + strings.TrimSpace(string(o.body))
+			failed[o.b.name] = "answered " + strconv.Itoa(o.status) + ": " + clip(o.body, 200)
 		}
 	}
 	need := 1
@@ -240,15 +274,12 @@ func (p *Proxy) replicatedWrite(w http.ResponseWriter, t *table, op node.Op, key
 		need = t.quorum
 	}
 	if len(okNodes) >= need && first != nil {
-		h := w.Header()
-		h.Set("Content-Type", string(first.ctype))
-		h.Set(NodeHeader, strings.Join(okNodes, ","))
-		w.WriteHeader(first.status)
-		w.Write(first.body)
+		writeRelayed(w, first.status, first.ctype, first.body, strings.Join(okNodes, ","))
 		p.feed(op.Name, key, okNodes, "ok", first.status, "")
 		return
 	}
 	if op == node.OpDelete && len(okNodes) == 0 && len(missNodes) > 0 && len(failed) == 0 {
+		w.Header().Set(NodeHeader, strings.Join(missNodes, ","))
 		node.WriteJSON(w, http.StatusNotFound, node.NotFound(key).JSON())
 		p.feed(op.Name, key, missNodes, "miss", http.StatusNotFound, "")
 		return
@@ -260,13 +291,26 @@ func (p *Proxy) replicatedWrite(w http.ResponseWriter, t *table, op node.Op, key
 	}
 	f := &failure{status: http.StatusServiceUnavailable, nodes: failed}
 	if op == node.OpPut {
-		f.msg = "Write quorum not reached: stored on " + itoa(len(okNodes)) + " of " + itoa(len(t.nodes)) + " nodes, quorum is " + itoa(need) + "."
+		f.msg = "Write quorum not reached: stored on " + strconv.Itoa(len(okNodes)) + " of " + strconv.Itoa(len(t.nodes)) + " nodes, quorum is " + strconv.Itoa(need) + "."
 	} else {
 		f.msg = "The delete reached no node."
 	}
 	if len(failed) > 0 {
-		f.msg += " Failed: " + names(failed) + "."
+		f.msg += " Failed: " + names(failed, ", ") + "."
 	}
 	f.write(w)
 	p.feed(op.Name, key, okNodes, "error", f.status, f.msg)
+}
+
+// clip returns at most n bytes of a node's text, cut on a character
+// boundary, for error messages.
+func clip(b []byte, n int) string {
+	s := strings.TrimSpace(string(b[:min(len(b), n+utf8.UTFMax)]))
+	if len(s) <= n {
+		return strings.ToValidUTF8(s, "?")
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return strings.ToValidUTF8(s[:n], "?") + "..."
 }

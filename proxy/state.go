@@ -1,12 +1,13 @@
 package proxy
 
 import (
-	"bufio"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -14,12 +15,9 @@ import (
 	"github.com/kvclass/kvclass/web"
 )
 
-// state serves the live page, or with ?format=json every node's state,
-// gathered concurrently: {"mode", "nodes": [{"name", "url", "status",
-// "reason", "data"}]}. A node that is down or does not answer within the
-// node timeout is listed as down with the reason, so the answer never waits
-// longer than one timeout. With ?node=NAME it relays that node's own
-// filtered state (q, limit) for the page's filter box.
+// state serves the live page, or with ?format=json every node's state (see
+// gatherState). With ?node=NAME it relays that node's own filtered state (q,
+// limit) for the page's filter box.
 func (p *Proxy) state(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		node.WriteError(w, node.MethodNotAllowed(r.Method, "GET"))
@@ -35,6 +33,61 @@ func (p *Proxy) state(w http.ResponseWriter, r *http.Request) {
 		p.nodeState(w, t, name, q)
 		return
 	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(p.states.get(t, p.version.Load(), p.gatherState))
+}
+
+// stateFresh is how long a gathered state answers further requests while
+// the proxy sees no change. The public /state?format=json would otherwise
+// turn every anonymous request into one request to every node, through
+// every student's tunnel and its monthly quota.
+const stateFresh = 5 * time.Second
+
+// stateCache shares one gather of every node's state among the requests
+// that arrive while it runs, and after it while the table and the data
+// version stay the same (for at most stateFresh).
+type stateCache struct {
+	mu       sync.Mutex
+	table    *table
+	version  uint64
+	body     []byte
+	at       time.Time
+	inflight chan struct{} // closed when the running gather is done
+}
+
+// get returns the gathered state for t at data version v, gathering it if
+// the one it has is older.
+func (c *stateCache) get(t *table, v uint64, gather func(*table) []byte) []byte {
+	for {
+		c.mu.Lock()
+		if c.table == t && c.version == v && c.body != nil && time.Since(c.at) < stateFresh {
+			body := c.body
+			c.mu.Unlock()
+			return body
+		}
+		if wait := c.inflight; wait != nil {
+			c.mu.Unlock()
+			<-wait
+			continue
+		}
+		done := make(chan struct{})
+		c.inflight = done
+		c.mu.Unlock()
+		body := gather(t)
+		c.mu.Lock()
+		c.table, c.version, c.body, c.at, c.inflight = t, v, body, time.Now(), nil
+		c.mu.Unlock()
+		close(done)
+		return body
+	}
+}
+
+// gatherState asks every up node for its state, all at once, and returns
+// {"mode", "nodes": [{"name", "url", "status", "reason", "data"}]}. A node
+// that is down or does not answer within the node timeout is listed as down
+// with the reason, so a gather never takes longer than one timeout.
+func (p *Proxy) gatherState(t *table) []byte {
 	type nodeState struct {
 		Name   string          `json:"name"`
 		URL    string          `json:"url"`
@@ -61,14 +114,11 @@ func (p *Proxy) state(w http.ResponseWriter, r *http.Request) {
 		}()
 	}
 	wg.Wait()
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	bw := bufio.NewWriterSize(w, 32<<10)
-	json.NewEncoder(bw).Encode(struct {
+	body, _ := json.Marshal(struct {
 		Mode  string      `json:"mode"`
 		Nodes []nodeState `json:"nodes"`
 	}{t.mode, out})
-	bw.Flush()
+	return append(body, '\n')
 }
 
 // fetchData returns the "data" object of a node's /state?format=json.
@@ -94,11 +144,7 @@ type errStatus int
 
 func (e errStatus) Error() string { return "answered " + strconv.Itoa(int(e)) + " to /state" }
 
-var errBadState = stateError("answered /state with something that is not a node's state")
-
-type stateError string
-
-func (e stateError) Error() string { return string(e) }
+var errBadState = errors.New("answered /state with something that is not a node's state")
 
 // nodeState relays one node's filtered state: the page's filter box.
 func (p *Proxy) nodeState(w http.ResponseWriter, t *table, name string, q url.Values) {
@@ -146,10 +192,7 @@ func (p *Proxy) snapshot() web.Snapshot {
 	}
 	p.mu.Unlock()
 	for _, b := range t.nodes {
-		v := web.NodeView{Name: b.name, URL: b.url, Status: "up", Reason: b.reason}
-		if !b.up {
-			v.Status = "down"
-		}
+		v := nodeView(b.name, b.url, b.up, b.reason)
 		if f := followers[b.name]; f != nil {
 			v.Count, v.Keys = f.view()
 		}

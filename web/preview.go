@@ -40,3 +40,24 @@ func Preview(raw string) (text string, size int) {
 	}
 	return s, size
 }
+
+// cutSlack is how far past its limit Cut lets text run: room for the
+// "...[total of N bytes]" that Preview appends.
+const cutSlack = 32
+
+// Cut bounds text that came from elsewhere (a node's stream) to about n
+// characters: text within n+32 characters is kept as it is, so a preview
+// that Preview already cut passes unchanged; longer text keeps its first n
+// characters and "...".
+func Cut(text string, n int) string {
+	if len(text) <= n+cutSlack || utf8.RuneCountInString(text) <= n+cutSlack {
+		return text
+	}
+	i, runes := 0, 0
+	for i < len(text) && runes < n {
+		_, size := utf8.DecodeRuneInString(text[i:])
+		i += size
+		runes++
+	}
+	return text[:i] + "..."
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"io"
 	"net"
 	"net/http"
@@ -295,6 +296,12 @@ func TestHealthCommand(t *testing.T) {
 	res = cliRun(context.Background(), "health", "--timeout", "500ms", "http://127.0.0.1:1")
 	if res.code() != 1 || !strings.Contains(res.err.Error(), "unhealthy") {
 		t.Fatalf("no node: exit %d %v", res.code(), res.err)
+	}
+	if res := cliRun(context.Background(), "health", "-h"); res.code() != 0 && !errors.Is(res.err, flag.ErrHelp) {
+		t.Fatalf("health -h: exit %d %v", res.code(), res.err)
+	}
+	if res := cliRun(context.Background(), "health"); res.code() != 2 || !strings.Contains(res.err.Error(), "usage: kvclass health URL") {
+		t.Fatalf("health without URL: exit %d %v", res.code(), res.err)
 	}
 	if res := cliRun(context.Background(), "version"); res.err != nil || !strings.HasPrefix(res.stdout, "kvclass ") {
 		t.Fatalf("version: %v %q", res.err, res.stdout)

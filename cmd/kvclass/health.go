@@ -14,11 +14,8 @@ import (
 func runHealth(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("health", stderr)
 	timeout := fs.Duration("timeout", 2*time.Second, "give up after this `long`")
-	if err := fs.Parse(args); err != nil {
-		return &exitError{code: 2, err: err}
-	}
-	if fs.NArg() != 1 {
-		return usageError("usage: kvclass health URL")
+	if err := parse(fs, args, "URL"); err != nil {
+		return err
 	}
 	u := strings.TrimRight(fs.Arg(0), "/")
 	if !strings.HasSuffix(u, "/health") {

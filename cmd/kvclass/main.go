@@ -110,16 +110,20 @@ func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parse parses args and turns a flag mistake into exit code 2.
-func parse(fs *flag.FlagSet, args []string) error {
+// parse parses args, which must leave exactly the positional arguments
+// named, and turns a flag mistake into exit code 2.
+func parse(fs *flag.FlagSet, args []string, positional ...string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
 		return &exitError{code: 2, err: err}
 	}
-	if fs.NArg() > 0 {
-		return usageError("unexpected argument %q", fs.Arg(0))
+	switch {
+	case fs.NArg() > len(positional):
+		return usageError("unexpected argument %q", fs.Arg(len(positional)))
+	case fs.NArg() < len(positional):
+		return usageError("usage: %s %s", fs.Name(), strings.Join(positional, " "))
 	}
 	return nil
 }
