@@ -156,11 +156,18 @@ func New(cfg Config) (*Proxy, error) {
 // Registry returns the proxy's registry.
 func (p *Proxy) Registry() *registry.Registry { return p.reg }
 
-// URL returns the proxy's public URL: its ngrok URL when published, else
-// its listening address.
+// URL returns the proxy's public URL: its ngrok URL when published, its
+// LAN address when it listens on every interface, else its listening
+// address.
 func (p *Proxy) URL() string {
 	if p.tun != nil {
 		return p.tun.URL()
+	}
+	addr := p.ln.Addr().(*net.TCPAddr)
+	if addr.IP.IsUnspecified() {
+		if ip := node.LANAddress(); ip != "" {
+			return "http://" + net.JoinHostPort(ip, strconv.Itoa(addr.Port))
+		}
 	}
 	return p.LocalURL()
 }
@@ -177,20 +184,19 @@ func (p *Proxy) LocalURL() string {
 
 // JoinLine returns the command students paste to join this proxy.
 func (p *Proxy) JoinLine() string {
-	if p.tun != nil {
-		return "kvclass node --ngrok --join " + p.tun.URL() + " --token " + p.cfg.Token
-	}
-	u, host := p.LocalURL(), ""
-	if addr := p.ln.Addr().(*net.TCPAddr); addr.IP.IsUnspecified() {
-		// Serving a LAN: students need this machine's address, and their
-		// nodes must listen beyond their own loopback too.
-		ip := node.LANAddress()
-		if ip == "" {
-			ip = "INSTRUCTOR-IP"
+	switch u := p.URL(); {
+	case p.tun != nil:
+		return "kvclass node --ngrok --join " + u + " --token " + p.cfg.Token
+	case p.ln.Addr().(*net.TCPAddr).IP.IsUnspecified():
+		// Serving a LAN: students' nodes must listen beyond their own
+		// loopback too.
+		if u == p.LocalURL() {
+			u = "http://INSTRUCTOR-IP:" + strconv.Itoa(p.ln.Addr().(*net.TCPAddr).Port)
 		}
-		u, host = "http://"+net.JoinHostPort(ip, strconv.Itoa(addr.Port)), "--host 0.0.0.0 "
+		return "kvclass node --host 0.0.0.0 --join " + u + " --token " + p.cfg.Token
+	default:
+		return "kvclass node --join " + u + " --token " + p.cfg.Token
 	}
-	return "kvclass node " + host + "--join " + u + " --token " + p.cfg.Token
 }
 
 // Start listens, publishes the proxy through ngrok if asked, and serves
