@@ -357,45 +357,6 @@ func testModeSwitch(t *testing.T, browser context.Context) {
 	pg.healthy(t)
 }
 
-// classroom is what a class stores in its first ten minutes: counters,
-// JSON records, Russian text, long values, keys that need escaping.
-func classroom() []struct{ key, raw string } {
-	return []struct{ key, raw string }{
-		{"key-1", `"value-1"`},
-		{"key-2", `"value-2"`},
-		{"key-3", `"value-3"`},
-		{"key-4", `"value-4"`},
-		{"key-5", `"value-5"`},
-		{"key-6", `"value-6"`},
-		{"key-7", `"value-7"`},
-		{"key-8", `"value-8"`},
-		{"key-9", `"value-9"`},
-		{"key-10", `"value-10"`},
-		{"user:42", `{"name":"Аня","group":"ИУ7-31","score":97}`},
-		{"user:7", `{"name":"Борис","group":"ИУ7-32","score":88}`},
-		{"greeting", `"привет, мир"`},
-		{"city", `"Новосибирск"`},
-		{"pi", `3.14159`},
-		{"colors", `["red","green","blue"]`},
-		{"essay", `"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua."`},
-		{"лекция", `"Сегодня мы разбираем шардирование и репликацию на примере простого key-value хранилища."`},
-		{"counter", `1024`},
-		{"flag", `true`},
-		{"cart:masha", `{"items":["книга","ручка"],"total":450}`},
-		{"session-9f2c", `"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dGhpcyBpcyBub3QgYSByZWFsIHRva2Vu"`},
-		{"todo:1", `{"title":"shard the proxy","done":false}`},
-		{"todo:2", `{"title":"replicate it","done":true}`},
-		{"temperature", `-3.5`},
-		{"stars", `"★★★☆☆"`},
-		{"key with spaces", `"yes, really"`},
-		{"a/b?c=d&e", `"url-ish"`},
-		{"motd", `"Keys are placed by SHA-256(key) mod N"`},
-		{"score:team-red", `12`},
-		{"score:team-blue", `15`},
-		{"last-deploy", `"2025-03-14T09:26:53Z"`},
-	}
-}
-
 // testClassScreenshot renders a realistic class, ten minutes in, for
 // review: four nodes, about eight keys each, one node stopped, a feed with
 // every kind of line. With KVCLASS_UPDATE_SCREENSHOT=1 it replaces
@@ -413,9 +374,9 @@ func testClassScreenshot(t *testing.T, browser context.Context) {
 	}))
 	pg.open(t, c.url(), 4)
 
-	class := classroom()
+	class := webtest.Classroom()
 	for _, kv := range class {
-		c.mustPut(t, c.url(), kv.key, kv.raw)
+		c.mustPut(t, c.url(), kv.Key, kv.Raw)
 	}
 	requests := len(class)
 	for _, k := range []string{"user:42", "city", "key-3"} {
@@ -428,13 +389,13 @@ func testClassScreenshot(t *testing.T, browser context.Context) {
 	}
 	requests += 4
 	for _, kv := range class {
-		pg.shownAt(t, c.owner(kv.key).Name(), kv.key)
+		pg.shownAt(t, c.owner(kv.Key).Name(), kv.Key)
 	}
 	c.nodes[2].stop() // kv3's student closed the laptop
 	var kv3Key string
 	for _, kv := range class {
-		if c.owner(kv.key) == c.nodes[2] {
-			kv3Key = kv.key
+		if c.owner(kv.Key) == c.nodes[2] {
+			kv3Key = kv.Key
 		}
 	}
 	if kv3Key == "" {
@@ -457,7 +418,7 @@ func testClassScreenshot(t *testing.T, browser context.Context) {
 	webtest.WaitEqual(t, pg.ctx, jsText("kv3", ".reason"), "stopped")
 	counts := map[string]int{c.owner(late).Name(): 1}
 	for _, kv := range class {
-		counts[c.owner(kv.key).Name()]++
+		counts[c.owner(kv.Key).Name()]++
 	}
 	for _, n := range c.nodes {
 		webtest.WaitEqual(t, pg.ctx, jsText(n.Name(), ".count"), fmt.Sprint(counts[n.Name()]))

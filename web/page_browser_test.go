@@ -16,52 +16,13 @@ import (
 // placed by the seed's sharding rule over its nodes, one node down, and a
 // feed of recent requests.
 func classroom(c *testClass) {
-	values := []struct{ key, raw string }{
-		{"key-1", `"value-1"`},
-		{"key-2", `"value-2"`},
-		{"key-3", `"value-3"`},
-		{"key-4", `"value-4"`},
-		{"key-5", `"value-5"`},
-		{"key-6", `"value-6"`},
-		{"key-7", `"value-7"`},
-		{"key-8", `"value-8"`},
-		{"key-9", `"value-9"`},
-		{"key-10", `"value-10"`},
-		{"key-11", `"value-11"`},
-		{"key-12", `"value-12"`},
-		{"user:42", `{"name":"Аня","group":"ИУ7-31","score":97}`},
-		{"user:7", `{"name":"Boris","group":"ИУ7-32","score":88}`},
-		{"greeting", `"привет, мир"`},
-		{"pi", `3.14159`},
-		{"colors", `["red","green","blue"]`},
-		{"essay", `"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua."`},
-		{"counter", `1024`},
-		{"flag", `true`},
-		{"<b>bold</b>", `"<img src=x onerror=alert(1)>"`},
-		{"cart:masha", `{"items":["book","pen"],"total":450}`},
-		{"session-9f2c", `"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dGhpcyBpcyBub3QgYSByZWFsIHRva2Vu"`},
-		{"city", `"Новосибирск"`},
-		{"lang", `"go"`},
-		{"answer", `42`},
-		{"todo:1", `{"title":"shard the proxy","done":false}`},
-		{"todo:2", `{"title":"replicate it","done":true}`},
-		{"temperature", `-3.5`},
-		{"empty-list", `[]`},
-		{"stars", `"★★★☆☆"`},
-		{"key with spaces", `"yes, really"`},
-		{"a/b?c=d&e", `"url-ish"`},
-		{"motd", `"Keys are placed by SHA-256(key) mod N"`},
-		{"score:team-red", `12`},
-		{"score:team-blue", `15`},
-		{"last-deploy", `"2025-03-14T09:26:53Z"`},
-		{"big", `"Сегодня мы разбираем шардирование и репликацию на примере простого key-value хранилища."`},
-	}
+	values := webtest.Classroom()
 	names := make([]string, len(c.nodes))
 	for i, n := range c.nodes {
 		names[i] = n.view.Name
 	}
 	for _, v := range values {
-		c.store(names[shardOf(v.key, len(names))], v.key, v.raw)
+		c.store(names[shardOf(v.Key, len(names))], v.Key, v.Raw)
 	}
 }
 
