@@ -242,14 +242,20 @@ func (e *Edge) Close() error {
 
 // acceptAgents serves the agent-facing listener until it closes.
 func (e *Edge) acceptAgents() {
+	e.acceptLoop(e.ln, "agents", e.serveAgent)
+}
+
+// acceptLoop accepts connections on ln until it closes and serves each on
+// its own goroutine, tracked so Close can cut it.
+func (e *Edge) acceptLoop(ln net.Listener, what string, serve func(net.Conn)) {
 	defer e.wg.Done()
 	for {
-		conn, err := e.ln.Accept()
+		conn, err := ln.Accept()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
-			e.log.Warn("edgetest accept failed", "err", err)
+			e.log.Warn("edgetest accept failed", "on", what, "err", err)
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
@@ -261,7 +267,7 @@ func (e *Edge) acceptAgents() {
 		go func() {
 			defer e.wg.Done()
 			defer e.untrack(conn)
-			e.serveAgent(conn)
+			serve(conn)
 		}()
 	}
 }

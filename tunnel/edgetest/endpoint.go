@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -55,28 +54,7 @@ func (e *Edge) newEndpointLocked(id, requested string) (*endpoint, error) {
 
 // serveEndpoint accepts public connections on ep's port until it closes.
 func (e *Edge) serveEndpoint(ep *endpoint) {
-	defer e.wg.Done()
-	for {
-		conn, err := ep.ln.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			e.log.Warn("edgetest endpoint accept failed", "url", ep.url, "err", err)
-			time.Sleep(10 * time.Millisecond)
-			continue
-		}
-		if !e.track(conn) {
-			_ = conn.Close()
-			return
-		}
-		e.wg.Add(1)
-		go func() {
-			defer e.wg.Done()
-			defer e.untrack(conn)
-			e.forward(ep, conn)
-		}()
-	}
+	e.acceptLoop(ep.ln, ep.url, func(conn net.Conn) { e.forward(ep, conn) })
 }
 
 // forward carries one public connection to the agent as a proxy stream, or
