@@ -427,8 +427,16 @@ func TestHubMaxClients(t *testing.T) {
 	}
 	checkJSONError(t, resp)
 	a.Close()
-	waitFor(t, "a place to free up", func() bool { return hub.Clients() == 1 })
-	dial(t, srv, nil)
+	waitFor(t, "a viewer to leave", func() bool { return hub.Clients() == 1 })
+	// Its place frees once its connection has wound down (the close
+	// handshake may take a moment).
+	waitFor(t, "a place to free up", func() bool {
+		conn, _, err := dialErr(srv, nil)
+		if err == nil {
+			conn.Close()
+		}
+		return err == nil
+	})
 }
 
 func TestHubRefusesPlainHTTP(t *testing.T) {
