@@ -32,17 +32,18 @@ func fakeNode(t testing.TB, h http.HandlerFunc) string {
 	return "http://" + ln.Addr().String()
 }
 
-// proxyOver starts a proxy whose config nodes are urls, all marked up.
+// proxyOver starts a proxy routing to urls as nodes n1, n2, ..., all
+// marked up. They are given to the routing table directly, not through the
+// registry, so no health check of the registry's marks them down.
 func proxyOver(t testing.TB, mode string, timeout time.Duration, urls ...string) *Proxy {
 	t.Helper()
 	f := &File{Mode: mode, WriteQuorum: 1}
 	var members []registry.Member
 	for i, u := range urls {
 		name := "n" + string(rune('1'+i))
-		f.Nodes = append(f.Nodes, registry.Static{Name: name, URL: u})
 		members = append(members, registry.Member{Name: name, URL: u, Static: true, Up: true})
 	}
-	p, err := New(Config{File: f, Token: "c", AdminToken: "a", Timeout: timeout, HealthInterval: time.Hour})
+	p, err := New(Config{File: f, Token: "c", AdminToken: "a", Timeout: timeout})
 	if err != nil {
 		t.Fatal(err)
 	}
