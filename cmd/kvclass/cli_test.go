@@ -193,7 +193,7 @@ func TestDemoNamesTheFlagForATakenPort(t *testing.T) {
 	}
 	defer ln.Close()
 	port := ln.Addr().(*net.TCPAddr).Port
-	res := cliRun(context.Background(), "demo", "--base-port", strconv.Itoa(port-1), "--state", filepath.Join(t.TempDir(), "s.json"))
+	res := cliRun(context.Background(), "demo", "--base-port", strconv.Itoa(port), "--state", filepath.Join(t.TempDir(), "s.json"))
 	if res.code() != 2 || !strings.Contains(res.err.Error(), "port "+strconv.Itoa(port)+" is already in use") || !strings.Contains(res.err.Error(), "--base-port") || strings.Contains(res.err.Error(), "\n") {
 		t.Fatalf("exit %d: %v", res.code(), res.err)
 	}
