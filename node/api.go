@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -97,6 +98,27 @@ var (
 	BodyStored  = []byte(`{"message":"` + MsgStored + `"}` + "\n")
 	BodyDeleted = []byte(`{"message":"` + MsgDeleted + `"}` + "\n")
 )
+
+// Buffers is a pool of buffers for request bodies and answers, shared by
+// the requests of one handler. The zero value is ready to use.
+type Buffers struct{ pool sync.Pool }
+
+// Get returns an empty buffer.
+func (b *Buffers) Get() *bytes.Buffer {
+	if buf, ok := b.pool.Get().(*bytes.Buffer); ok {
+		return buf
+	}
+	return new(bytes.Buffer)
+}
+
+// Put returns buf to the pool; one grown past 64 KiB by a large body is
+// dropped, so the pool does not hold on to it.
+func (b *Buffers) Put(buf *bytes.Buffer) {
+	if buf.Cap() <= 64<<10 {
+		buf.Reset()
+		b.pool.Put(buf)
+	}
+}
 
 // Limits bounds what a client may send.
 type Limits struct {
@@ -196,10 +218,32 @@ var errNotObject = errors.New(`the body must be a JSON object like {"value": ...
 // seed's 400. When "value" appears more than once, the last one counts, as
 // in most JSON decoders. It allocates only the returned string.
 func ParseValue(body []byte) (string, *Error) {
+	value, e := findValue(body)
+	if e != nil {
+		return "", e
+	}
+	if !hasSpace(value) {
+		return string(value), nil
+	}
+	var out bytes.Buffer
+	out.Grow(len(value))
+	json.Compact(&out, value) // value is valid JSON, so this cannot fail
+	return out.String(), nil
+}
+
+// CheckValue answers a /put body as ParseValue would, without keeping the
+// value: the proxy checks a body before it forwards it as it is.
+func CheckValue(body []byte) *Error {
+	_, e := findValue(body)
+	return e
+}
+
+// findValue returns the "value" member of a /put body, as written.
+func findValue(body []byte) ([]byte, *Error) {
 	if !utf8.Valid(body) {
 		// encoding/json lets invalid UTF-8 through inside strings; a value
 		// must come back as JSON every client can read.
-		return "", Errorf(http.StatusBadRequest, "Malformed body: it is not valid UTF-8.")
+		return nil, Errorf(http.StatusBadRequest, "Malformed body: it is not valid UTF-8.")
 	}
 	if !json.Valid(body) {
 		// Let the decoder say what is wrong, for the message.
@@ -208,11 +252,11 @@ func ParseValue(body []byte) (string, *Error) {
 		if err == nil {
 			err = errors.New("invalid JSON")
 		}
-		return "", Errorf(http.StatusBadRequest, "Malformed body: "+err.Error()+".")
+		return nil, Errorf(http.StatusBadRequest, "Malformed body: "+err.Error()+".")
 	}
 	i := skipSpace(body, 0)
 	if body[i] != '{' {
-		return "", Errorf(http.StatusBadRequest, "Malformed body: "+errNotObject.Error()+".")
+		return nil, Errorf(http.StatusBadRequest, "Malformed body: "+errNotObject.Error()+".")
 	}
 	var value []byte
 	i = skipSpace(body, i+1)
@@ -231,15 +275,9 @@ func ParseValue(body []byte) (string, *Error) {
 		}
 	}
 	if value == nil || string(value) == "null" {
-		return "", Errorf(http.StatusBadRequest, MsgNeedKeyVal)
+		return nil, Errorf(http.StatusBadRequest, MsgNeedKeyVal)
 	}
-	if !hasSpace(value) {
-		return string(value), nil
-	}
-	var out bytes.Buffer
-	out.Grow(len(value))
-	json.Compact(&out, value) // value is valid JSON, so this cannot fail
-	return out.String(), nil
+	return value, nil
 }
 
 // The scanners below walk JSON that json.Valid accepted, so they need not

@@ -2,11 +2,10 @@ package node
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"sync"
+	"strings"
 
 	"github.com/kvclass/kvclass/web"
 )
@@ -20,21 +19,7 @@ type Handler struct {
 	hub    *web.Hub
 	view   func() web.NodeView // the node as the page shows it, without keys
 	tunnel func() *web.Tunnel  // nil when the node is not published
-	bufs   sync.Pool
-}
-
-func (h *Handler) buffer() *bytes.Buffer {
-	if b, ok := h.bufs.Get().(*bytes.Buffer); ok {
-		return b
-	}
-	return new(bytes.Buffer)
-}
-
-func (h *Handler) release(b *bytes.Buffer) {
-	if b.Cap() <= 64<<10 {
-		b.Reset()
-		h.bufs.Put(b)
-	}
+	bufs   Buffers
 }
 
 // ServeHTTP routes a request by its path.
@@ -57,7 +42,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/":
 		http.Redirect(w, r, "/state", http.StatusFound)
 	default:
-		if len(r.URL.Path) > len("/assets/") && r.URL.Path[:len("/assets/")] == "/assets/" {
+		if strings.HasPrefix(r.URL.Path, "/assets/") {
 			web.Assets().ServeHTTP(w, r)
 			return
 		}
@@ -92,12 +77,12 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, NotFound(key))
 		return
 	}
-	b := h.buffer()
+	b := h.bufs.Get()
 	b.WriteString(`{"value":`)
 	b.WriteString(value)
 	b.WriteString("}\n")
 	WriteJSON(w, http.StatusOK, b.Bytes())
-	h.release(b)
+	h.bufs.Put(b)
 }
 
 func (h *Handler) put(w http.ResponseWriter, r *http.Request) {
@@ -106,8 +91,8 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, apiErr)
 		return
 	}
-	b := h.buffer()
-	defer h.release(b)
+	b := h.bufs.Get()
+	defer h.bufs.Put(b)
 	body, apiErr := h.limits.ReadBody(r, b)
 	if apiErr != nil {
 		WriteError(w, apiErr)
@@ -118,7 +103,7 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, apiErr)
 		return
 	}
-	key = string(append([]byte(nil), key...)) // detach from the request's memory
+	key = strings.Clone(key) // detach from the request's memory
 	count, err := h.store.Put(key, value)
 	if err != nil {
 		WriteError(w, Errorf(http.StatusInsufficientStorage, "The node is full: it stores at most "+strconv.FormatInt(h.store.maxBytes, 10)+" bytes."))

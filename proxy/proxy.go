@@ -4,7 +4,6 @@
 package proxy
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -63,7 +62,7 @@ type Proxy struct {
 	table   atomic.Pointer[table]
 	states  stateCache    // /state?format=json, shared and briefly cached
 	version atomic.Uint64 // bumped on every data change the proxy makes or sees
-	bufs    sync.Pool
+	bufs    node.Buffers
 
 	mu        sync.Mutex // serializes table rebuilds
 	mode      string
@@ -129,7 +128,6 @@ func New(cfg Config) (*Proxy, error) {
 		followers: map[string]*follower{},
 		done:      make(chan struct{}),
 	}
-	p.bufs.New = func() any { return new(bytes.Buffer) }
 	p.hub = web.NewHub(web.HubOptions{Snapshot: p.snapshot, Origins: cfg.Origins, Logger: log})
 	p.table.Store(&table{mode: mode, quorum: quorum, byName: map[string]*backend{}})
 	reg, err := registry.New(registry.Options{

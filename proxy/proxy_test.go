@@ -570,3 +570,24 @@ func TestFollowerFallsBackToPolling(t *testing.T) {
 		return count == 1 && len(keys) == 1 && keys[0].Key == "direct" && keys[0].Value == "seen by polling"
 	})
 }
+
+func TestJoinLineForALAN(t *testing.T) {
+	p, err := New(Config{Host: "0.0.0.0", Token: "room-9", AdminToken: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); p.Wait() }()
+	if err := p.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Students' nodes must listen beyond their loopback, and the URL is this
+	// machine's LAN address (or a placeholder to fill in), never 127.0.0.1.
+	line := p.JoinLine()
+	if !strings.HasPrefix(line, "kvclass node --host 0.0.0.0 --join http://") || !strings.HasSuffix(line, " --token room-9") || strings.Contains(line, "127.0.0.1") {
+		t.Fatalf("join line %q", line)
+	}
+	if !strings.Contains(line, p.URL()) && !strings.Contains(line, "INSTRUCTOR-IP") {
+		t.Fatalf("join line %q does not use the proxy's URL %s", line, p.URL())
+	}
+}

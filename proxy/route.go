@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -90,15 +89,10 @@ func (p *Proxy) data(w http.ResponseWriter, r *http.Request, op node.Op) {
 	}
 	var body []byte
 	if op == node.OpPut {
-		buf := p.bufs.Get().(*bytes.Buffer)
-		defer func() {
-			if buf.Cap() <= 64<<10 {
-				buf.Reset()
-				p.bufs.Put(buf)
-			}
-		}()
+		buf := p.bufs.Get()
+		defer p.bufs.Put(buf)
 		if body, apiErr = p.limits.ReadBody(r, buf); apiErr == nil {
-			_, apiErr = node.ParseValue(body)
+			apiErr = node.CheckValue(body)
 		}
 		if apiErr != nil {
 			node.WriteError(w, apiErr)

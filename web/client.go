@@ -91,6 +91,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.clients[c] = struct{}{}
+	h.nclients.Store(int32(len(h.clients)))
 	h.live[c] = struct{}{}
 	h.mu.Unlock()
 	h.log.Debug("ws: viewer connected", "remote", c.remote)

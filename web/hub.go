@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -87,6 +88,7 @@ type Hub struct {
 	spare    []Event              // the other pending buffer, reused between flushes
 	overflow bool                 // events were dropped: send a snapshot instead
 	clients  map[*client]struct{} // receive published events
+	nclients atomic.Int32         // len(clients), read without the lock
 	live     map[*client]struct{} // connections whose goroutines still run
 	admitted int                  // clients registered or being upgraded, for MaxClients
 	closed   bool
@@ -177,12 +179,10 @@ func (h *Hub) Publish(ev Event) {
 	}
 }
 
-// Clients returns the number of connected clients.
-func (h *Hub) Clients() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.clients)
-}
+// Clients returns the number of connected clients. It takes no lock, so
+// the node and the proxy call it on every request to skip building events
+// nobody would see.
+func (h *Hub) Clients() int { return int(h.nclients.Load()) }
 
 // Close sends the events still pending, then disconnects every client with
 // a "going away" close frame, stops the hub's goroutines and waits for them.
@@ -200,6 +200,7 @@ func (h *Hub) Close() {
 			clients = append(clients, c)
 		}
 		clear(h.clients)
+		h.nclients.Store(0)
 		h.pending = nil
 		h.mu.Unlock()
 		for _, c := range clients {
@@ -327,6 +328,7 @@ func (h *Hub) remove(c *client, code int, text string) {
 	h.mu.Lock()
 	if _, ok := h.clients[c]; ok {
 		delete(h.clients, c)
+		h.nclients.Store(int32(len(h.clients)))
 	}
 	h.mu.Unlock()
 	c.stop(code, text)
