@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kvclass/kvclass/kvapi"
 	"github.com/kvclass/kvclass/web"
 )
 
@@ -15,11 +16,11 @@ import (
 type Handler struct {
 	name   string
 	store  *Store
-	limits Limits
+	limits kvapi.Limits
 	hub    *web.Hub
 	view   func() web.NodeView // the node as the page shows it, without keys
 	tunnel func() *web.Tunnel  // nil when the node is not published
-	bufs   Buffers
+	bufs   kvapi.Buffers
 }
 
 // ServeHTTP routes a request by its path.
@@ -32,7 +33,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/delete":
 		h.delete(w, r)
 	case "/health":
-		ServeHealth(w, r, h.name)
+		kvapi.ServeHealth(w, r, h.name)
 	case "/reset":
 		h.reset(w, r)
 	case "/state":
@@ -46,70 +47,57 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			web.Assets().ServeHTTP(w, r)
 			return
 		}
-		WriteError(w, ErrNoRoute)
+		kvapi.WriteError(w, kvapi.ErrNoRoute)
 	}
 }
-
-// ErrNoRoute answers a path the API does not have.
-var ErrNoRoute = Errorf(http.StatusNotFound, "No such endpoint. Try /put, /get, /delete, /health or /state.")
 
 // BodyReset is the answer to POST /reset.
 var BodyReset = []byte(`{"message":"All keys deleted."}` + "\n")
 
-// ServeHealth answers GET /health with "Hi from NAME", as the seed did.
-func ServeHealth(w http.ResponseWriter, r *http.Request, name string) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		WriteError(w, MethodNotAllowed(r.Method, "GET"))
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Write([]byte("Hi from " + name))
-}
-
 func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
-	key, apiErr := h.limits.Key(r, OpGet)
+	key, apiErr := h.limits.Key(r, kvapi.OpGet)
 	if apiErr != nil {
-		WriteError(w, apiErr)
+		kvapi.WriteError(w, apiErr)
 		return
 	}
 	value, ok := h.store.Get(key)
 	if !ok {
-		WriteError(w, NotFound(key))
+		kvapi.WriteError(w, kvapi.NotFound(key))
 		return
 	}
 	b := h.bufs.Get()
 	b.WriteString(`{"value":`)
 	b.WriteString(value)
 	b.WriteString("}\n")
-	WriteJSON(w, http.StatusOK, b.Bytes())
+	kvapi.WriteJSON(w, http.StatusOK, b.Bytes())
 	h.bufs.Put(b)
 }
 
 func (h *Handler) put(w http.ResponseWriter, r *http.Request) {
-	key, apiErr := h.limits.Key(r, OpPut)
+	key, apiErr := h.limits.Key(r, kvapi.OpPut)
 	if apiErr != nil {
-		WriteError(w, apiErr)
+		kvapi.WriteError(w, apiErr)
 		return
 	}
 	b := h.bufs.Get()
 	defer h.bufs.Put(b)
 	body, apiErr := h.limits.ReadBody(r, b)
 	if apiErr != nil {
-		WriteError(w, apiErr)
+		kvapi.WriteError(w, apiErr)
 		return
 	}
-	value, apiErr := ParseValue(body)
+	value, apiErr := kvapi.ParseValue(body)
 	if apiErr != nil {
-		WriteError(w, apiErr)
+		kvapi.WriteError(w, apiErr)
 		return
 	}
 	key = strings.Clone(key) // detach from the request's memory
 	count, err := h.store.Put(key, value)
 	if err != nil {
-		WriteError(w, Errorf(http.StatusInsufficientStorage, "The node is full: it stores at most "+strconv.FormatInt(h.store.maxBytes, 10)+" bytes."))
+		kvapi.WriteError(w, kvapi.Errorf(http.StatusInsufficientStorage, "The node is full: it stores at most "+strconv.FormatInt(h.store.maxBytes, 10)+" bytes."))
 		return
 	}
-	WriteJSON(w, http.StatusOK, BodyStored)
+	kvapi.WriteJSON(w, http.StatusOK, kvapi.BodyStored)
 	if h.hub.Clients() > 0 {
 		text, size := web.Preview(value)
 		h.hub.Publish(web.Event{Type: web.EventPut, Node: h.name, Key: key, Value: text, Size: size, Count: count})
@@ -117,17 +105,17 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) delete(w http.ResponseWriter, r *http.Request) {
-	key, apiErr := h.limits.Key(r, OpDelete)
+	key, apiErr := h.limits.Key(r, kvapi.OpDelete)
 	if apiErr != nil {
-		WriteError(w, apiErr)
+		kvapi.WriteError(w, apiErr)
 		return
 	}
 	ok, count := h.store.Delete(key)
 	if !ok {
-		WriteError(w, NotFound(key))
+		kvapi.WriteError(w, kvapi.NotFound(key))
 		return
 	}
-	WriteJSON(w, http.StatusOK, BodyDeleted)
+	kvapi.WriteJSON(w, http.StatusOK, kvapi.BodyDeleted)
 	if h.hub.Clients() > 0 {
 		h.hub.Publish(web.Event{Type: web.EventDelete, Node: h.name, Key: key, Count: count})
 	}
@@ -137,11 +125,11 @@ func (h *Handler) delete(w http.ResponseWriter, r *http.Request) {
 // every node. It needs no more right than deleting each key would.
 func (h *Handler) reset(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
-		WriteError(w, MethodNotAllowed(r.Method, "POST"))
+		kvapi.WriteError(w, kvapi.MethodNotAllowed(r.Method, "POST"))
 		return
 	}
 	h.store.Reset()
-	WriteJSON(w, http.StatusOK, BodyReset)
+	kvapi.WriteJSON(w, http.StatusOK, BodyReset)
 	h.hub.Publish(web.Event{Type: web.EventReset, Node: h.name})
 }
 
@@ -151,7 +139,7 @@ func (h *Handler) reset(w http.ResponseWriter, r *http.Request) {
 // adds "count", the number of keys that matched.
 func (h *Handler) state(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		WriteError(w, MethodNotAllowed(r.Method, "GET"))
+		kvapi.WriteError(w, kvapi.MethodNotAllowed(r.Method, "GET"))
 		return
 	}
 	q := r.URL.Query()
@@ -170,7 +158,7 @@ func (h *Handler) state(w http.ResponseWriter, r *http.Request) {
 	} else {
 		pairs = h.store.All()
 	}
-	w.Header()["Content-Type"] = jsonContentType
+	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	bw := bufio.NewWriterSize(w, 32<<10)
 	writeState(bw, h.name, pairs, count)

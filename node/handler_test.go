@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/kvclass/kvclass/kvapi"
+	"github.com/kvclass/kvclass/serve"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -153,11 +155,11 @@ var badInputs = []struct {
 	status                   int
 	msg                      string // the error message, or a part of it
 }{
-	{"put without key", "POST", "/put", `{"value": 1}`, 400, MsgNeedKeyVal},
-	{"put with empty key", "POST", "/put?key=", `{"value": 1}`, 400, MsgNeedKeyVal},
-	{"put without value", "POST", "/put?key=k", `{}`, 400, MsgNeedKeyVal},
-	{"put with null value", "POST", "/put?key=k", `{"value": null}`, 400, MsgNeedKeyVal},
-	{"put with other fields only", "POST", "/put?key=k", `{"Value": 1}`, 400, MsgNeedKeyVal},
+	{"put without key", "POST", "/put", `{"value": 1}`, 400, kvapi.MsgNeedKeyVal},
+	{"put with empty key", "POST", "/put?key=", `{"value": 1}`, 400, kvapi.MsgNeedKeyVal},
+	{"put without value", "POST", "/put?key=k", `{}`, 400, kvapi.MsgNeedKeyVal},
+	{"put with null value", "POST", "/put?key=k", `{"value": null}`, 400, kvapi.MsgNeedKeyVal},
+	{"put with other fields only", "POST", "/put?key=k", `{"Value": 1}`, 400, kvapi.MsgNeedKeyVal},
 	{"put malformed JSON", "POST", "/put?key=k", `{"value": `, 400, "Malformed body"},
 	{"put garbage", "POST", "/put?key=k", `value=1`, 400, "Malformed body"},
 	{"put empty body", "POST", "/put?key=k", ``, 400, "Malformed body"},
@@ -172,11 +174,11 @@ var badInputs = []struct {
 	{"put key bad escape", "POST", "/put?key=%zz", `{"value": 1}`, 400, "URL-encoded"},
 	{"put key not UTF-8", "POST", "/put?key=%ff%fe", `{"value": 1}`, 400, "UTF-8"},
 	{"put by GET", "GET", "/put?key=k", ``, 405, "use POST"},
-	{"get without key", "GET", "/get", ``, 400, MsgNeedKey},
+	{"get without key", "GET", "/get", ``, 400, kvapi.MsgNeedKey},
 	{"get by POST", "POST", "/get?key=k", `{}`, 405, "use GET"},
-	{"delete without key", "DELETE", "/delete", ``, 400, MsgNeedKey},
+	{"delete without key", "DELETE", "/delete", ``, 400, kvapi.MsgNeedKey},
 	{"delete by GET", "GET", "/delete?key=k", ``, 405, "use DELETE"},
-	{"delete missing key", "DELETE", "/delete?key=nope", ``, 404, MsgNotFound},
+	{"delete missing key", "DELETE", "/delete?key=nope", ``, 404, kvapi.MsgNotFound},
 	{"reset by GET", "GET", "/reset", ``, 405, "use POST"},
 	{"state by POST", "POST", "/state", ``, 405, "use GET"},
 	{"unknown path", "GET", "/nope", ``, 404, "No such endpoint"},
@@ -270,7 +272,7 @@ func TestTakenPort(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = b.Start(context.Background())
-	var le *ListenError
+	var le *serve.ListenError
 	if !errors.As(err, &le) || err.Error() != "port "+port+" is already in use" {
 		t.Fatalf("second node on port %s: %v", port, err)
 	}
@@ -335,27 +337,6 @@ func FuzzPut(f *testing.F) {
 		json.Compact(&compact, in["value"])
 		if !jsonEq(t, pairs[0].Value, compact.String()) {
 			t.Fatalf("stored %s for body %q", pairs[0].Value, body)
-		}
-	})
-}
-
-// FuzzKeyParam checks the key parser against net/url's form decoding.
-func FuzzKeyParam(f *testing.F) {
-	for _, q := range []string{"key=a", "key=a+b", "key=%26", "x=1&key=2", "key=1&key=2", "k%65y=v", "key", "key=%zz", "=&key=&key=3"} {
-		f.Add(q)
-	}
-	l := Limits{MaxKey: 1 << 20}
-	f.Fuzz(func(t *testing.T, q string) {
-		key, apiErr := l.KeyParam(q, MsgNeedKey)
-		vals, err := url.ParseQuery(q)
-		if apiErr != nil {
-			if apiErr.Status != 400 {
-				t.Fatalf("%q: status %d", q, apiErr.Status)
-			}
-			return
-		}
-		if err == nil && vals.Get("key") != key {
-			t.Fatalf("%q: key %q, net/url says %q", q, key, vals.Get("key"))
 		}
 	})
 }

@@ -4,19 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kvclass/kvclass/kvapi"
+	"github.com/kvclass/kvclass/registry/join"
+	"github.com/kvclass/kvclass/serve"
+	"github.com/kvclass/kvclass/tunnel"
+	"github.com/kvclass/kvclass/web"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
-
-	"github.com/kvclass/kvclass/registry"
-	"github.com/kvclass/kvclass/tunnel"
-	"github.com/kvclass/kvclass/web"
 )
 
 // Config configures a Node. The zero value of a field means its default.
@@ -31,46 +30,13 @@ type Config struct {
 
 	Ngrok *tunnel.Options // non-nil publishes the node through ngrok
 
-	MaxBody  int64    // bytes in a /put body; default DefaultMaxBody
-	MaxKey   int      // bytes in a key; default DefaultMaxKey
-	MaxBytes int64    // bytes the store holds; default DefaultMaxBytes
+	MaxBody  int64    // bytes in a /put body; default kvapi.DefaultMaxBody
+	MaxKey   int      // bytes in a key; default kvapi.DefaultMaxKey
+	MaxBytes int64    // bytes the store holds; default kvapi.DefaultMaxBytes
 	Origins  []string // extra origins allowed to open /ws
 
 	UserAgent string // sent on calls to the proxy, e.g. "kvclass/1.0"
 	Logger    *slog.Logger
-}
-
-// ListenError reports that the node or proxy could not listen on its
-// address, usually because another program holds the port.
-type ListenError struct {
-	Addr string
-	Err  error
-}
-
-func (e *ListenError) Error() string {
-	if errors.Is(e.Err, syscall.EADDRINUSE) {
-		return "port " + portOf(e.Addr) + " is already in use"
-	}
-	return "cannot listen on " + e.Addr + ": " + e.Err.Error()
-}
-
-func (e *ListenError) Unwrap() error { return e.Err }
-
-// Listen listens on addr and reports a failure as a *ListenError.
-func Listen(addr string) (net.Listener, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, &ListenError{Addr: addr, Err: err}
-	}
-	return ln, nil
-}
-
-func portOf(addr string) string {
-	_, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return addr
-	}
-	return port
 }
 
 // Node is a running storage node: its store, HTTP server, optional ngrok
@@ -81,11 +47,10 @@ type Node struct {
 	store   *Store
 	hub     *web.Hub
 	handler *Handler
-	server  *http.Server
+	server  *serve.Server
 
-	ln      net.Listener
 	tun     *tunnel.Tunnel
-	session *registry.Session
+	session *join.Session
 
 	mu       sync.Mutex
 	url      string // advertised URL
@@ -101,16 +66,16 @@ func New(cfg Config) (*Node, error) {
 		cfg.Host = "127.0.0.1"
 	}
 	if cfg.MaxBody <= 0 {
-		cfg.MaxBody = DefaultMaxBody
+		cfg.MaxBody = kvapi.DefaultMaxBody
 	}
 	if cfg.MaxKey <= 0 {
-		cfg.MaxKey = DefaultMaxKey
+		cfg.MaxKey = kvapi.DefaultMaxKey
 	}
 	if cfg.MaxBytes <= 0 {
-		cfg.MaxBytes = DefaultMaxBytes
+		cfg.MaxBytes = kvapi.DefaultMaxBytes
 	}
 	if cfg.Name != "" {
-		if err := registry.CheckName(cfg.Name); err != nil {
+		if err := kvapi.CheckName(cfg.Name); err != nil {
 			return nil, err
 		}
 	}
@@ -124,7 +89,7 @@ func New(cfg Config) (*Node, error) {
 	n := &Node{cfg: cfg, log: log, store: NewStore(cfg.MaxBytes), done: make(chan struct{})}
 	n.handler = &Handler{
 		store:  n.store,
-		limits: Limits{MaxBody: cfg.MaxBody, MaxKey: cfg.MaxKey},
+		limits: kvapi.Limits{MaxBody: cfg.MaxBody, MaxKey: cfg.MaxKey},
 		view:   n.view,
 	}
 	if cfg.Ngrok != nil {
@@ -152,7 +117,7 @@ func (n *Node) URL() string {
 }
 
 // LocalURL returns the URL of the node's own listener.
-func (n *Node) LocalURL() string { return "http://" + n.ln.Addr().String() }
+func (n *Node) LocalURL() string { return n.server.LocalURL() }
 
 func (n *Node) view() web.NodeView {
 	return web.NodeView{Name: n.handler.name, URL: n.URL(), Status: "up"}
@@ -173,32 +138,23 @@ func (n *Node) tunnelState() *web.Tunnel {
 // a taken port, an ngrok failure, or a proxy that refused the first join.
 // The node runs until ctx ends; Wait waits for its clean stop.
 func (n *Node) Start(ctx context.Context) error {
-	ln, err := Listen(net.JoinHostPort(n.cfg.Host, strconv.Itoa(n.cfg.Port)))
+	srv, err := serve.Listen(net.JoinHostPort(n.cfg.Host, strconv.Itoa(n.cfg.Port)), n.handler, n.log)
 	if err != nil {
 		n.hub.Close()
 		close(n.done)
 		return err
 	}
-	n.ln = ln
+	n.server = srv
 	if n.handler.name == "" {
-		n.handler.name = "node-" + portOf(ln.Addr().String())
+		n.handler.name = "node-" + strconv.Itoa(srv.Port())
 		if n.cfg.Name != "" {
 			n.handler.name = n.cfg.Name
 		}
 	}
-	n.server = &http.Server{
-		Handler:           n.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(n.log.Handler(), slog.LevelDebug),
-	}
 	n.mu.Lock()
 	n.url = n.advertise()
 	n.mu.Unlock()
-	go n.server.Serve(ln)
+	srv.Start()
 
 	if n.cfg.Ngrok != nil {
 		if err := n.publish(ctx); err != nil {
@@ -209,7 +165,7 @@ func (n *Node) Start(ctx context.Context) error {
 	}
 	if n.cfg.Join != "" {
 		joinURL := n.URL()
-		s, err := registry.Join(ctx, registry.JoinOptions{
+		s, err := join.Join(ctx, join.Options{
 			Proxy:  n.cfg.Join,
 			Token:  n.cfg.Token,
 			Name:   n.handler.name,
@@ -247,12 +203,12 @@ func (n *Node) advertise() string {
 	if n.cfg.Advertise != "" {
 		return n.cfg.Advertise
 	}
-	addr := n.ln.Addr().(*net.TCPAddr)
+	addr := n.server.Addr()
 	host := addr.IP.String()
 	if addr.IP.IsUnspecified() {
 		host = "127.0.0.1"
-		if n.cfg.Join != "" && n.cfg.Ngrok == nil && !loopbackURL(n.cfg.Join) {
-			if ip := LANAddress(); ip != "" {
+		if n.cfg.Join != "" && n.cfg.Ngrok == nil && !serve.IsLoopbackURL(n.cfg.Join) {
+			if ip := serve.LANAddress(); ip != "" {
 				host = ip
 				n.log.Info("advertising this machine's LAN address; pass --advertise to choose another", "url", "http://"+net.JoinHostPort(host, strconv.Itoa(addr.Port)))
 			} else {
@@ -261,37 +217,6 @@ func (n *Node) advertise() string {
 		}
 	}
 	return "http://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
-}
-
-// loopbackURL reports whether rawURL's host is this machine.
-func loopbackURL(rawURL string) bool {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(u.Hostname())
-	return u.Hostname() == "localhost" || ip != nil && ip.IsLoopback()
-}
-
-// LANAddress returns this machine's first private IPv4 address on an
-// interface that is up, or "" if it has none. It sends nothing.
-func LANAddress() string {
-	ifaces, err := net.Interfaces()
-	if err != nil {
-		return ""
-	}
-	for _, ifc := range ifaces {
-		if ifc.Flags&net.FlagUp == 0 || ifc.Flags&net.FlagLoopback != 0 {
-			continue
-		}
-		addrs, _ := ifc.Addrs()
-		for _, a := range addrs {
-			if ipn, ok := a.(*net.IPNet); ok && ipn.IP.To4() != nil && ipn.IP.IsPrivate() {
-				return ipn.IP.String()
-			}
-		}
-	}
-	return ""
 }
 
 // publish serves the node through an ngrok endpoint as well as its local
@@ -313,7 +238,7 @@ func (n *Node) publish(ctx context.Context) error {
 	}
 	n.tunState = &web.Tunnel{State: "online", URL: tun.URL()}
 	n.mu.Unlock()
-	go n.server.Serve(tun)
+	n.server.Serve(tun)
 	return nil
 }
 
@@ -351,24 +276,11 @@ func (n *Node) stopOn(ctx context.Context) {
 
 func (n *Node) shutdown() error {
 	n.hub.Close()
-	err := Shutdown(n.server)
+	err := n.server.Shutdown()
 	if n.tun != nil {
 		n.tun.Close()
 	}
 	return err
-}
-
-// Shutdown stops srv: it lets requests in flight finish for up to a second,
-// then closes what is left. A browser keeps spare connections open without
-// ever sending a request on them, and http.Server.Shutdown alone would wait
-// 5 s for those, stalling Ctrl-C.
-func Shutdown(srv *http.Server) error {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	if err := srv.Shutdown(ctx); err != nil {
-		return srv.Close()
-	}
-	return nil
 }
 
 // Wait blocks until the node has stopped after its context ended (or its

@@ -11,7 +11,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/kvclass/kvclass/node"
+	"github.com/kvclass/kvclass/kvapi"
 	"github.com/kvclass/kvclass/registry"
 	"github.com/kvclass/kvclass/web"
 )
@@ -28,17 +28,17 @@ const maxAdminBody = 4 << 10
 func (p *Proxy) admin(w http.ResponseWriter, r *http.Request) {
 	if !p.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="kvclass admin"`)
-		node.WriteError(w, node.Errorf(http.StatusUnauthorized, "This needs the instructor's admin token: Authorization: Bearer TOKEN."))
+		kvapi.WriteError(w, kvapi.Errorf(http.StatusUnauthorized, "This needs the instructor's admin token: Authorization: Bearer TOKEN."))
 		return
 	}
 	switch r.URL.Path {
 	case "/admin/mode", "/admin/kick", "/admin/reset":
 	default:
-		node.WriteError(w, node.Errorf(http.StatusNotFound, "No such admin action. Try /admin/mode, /admin/kick or /admin/reset."))
+		kvapi.WriteError(w, kvapi.Errorf(http.StatusNotFound, "No such admin action. Try /admin/mode, /admin/kick or /admin/reset."))
 		return
 	}
 	if r.Method != http.MethodPost {
-		node.WriteError(w, node.MethodNotAllowed(r.Method, "POST"))
+		kvapi.WriteError(w, kvapi.MethodNotAllowed(r.Method, "POST"))
 		return
 	}
 	var req struct {
@@ -48,34 +48,35 @@ func (p *Proxy) admin(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != "/admin/reset" {
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxAdminBody+1))
 		if err != nil || len(body) > maxAdminBody {
-			node.WriteError(w, node.Errorf(http.StatusRequestEntityTooLarge, "The body is too large."))
+			kvapi.WriteError(w, kvapi.Errorf(http.StatusRequestEntityTooLarge, "The body is too large."))
 			return
 		}
 		if err := json.Unmarshal(body, &req); err != nil {
-			node.WriteError(w, node.Errorf(http.StatusBadRequest, "Malformed body: "+err.Error()+"."))
+			kvapi.WriteError(w, kvapi.Errorf(http.StatusBadRequest, "Malformed body: "+err.Error()+"."))
 			return
 		}
 	}
 	switch r.URL.Path {
 	case "/admin/mode":
-		if req.Mode != Sharding && req.Mode != Replication {
-			node.WriteError(w, node.Errorf(http.StatusBadRequest, "Unknown mode "+strconv.Quote(req.Mode)+": use sharding or replication."))
+		mode, err := ParseMode(req.Mode)
+		if err != nil {
+			kvapi.WriteError(w, kvapi.Errorf(http.StatusBadRequest, "Unknown mode "+strconv.Quote(req.Mode)+": use sharding or replication."))
 			return
 		}
-		p.setMode(req.Mode)
-		p.hub.Publish(web.Event{Type: web.EventMode, Mode: req.Mode})
-		p.log.Info("mode changed", "mode", req.Mode)
-		writeMessage(w, "Mode is now "+req.Mode+".")
+		p.setMode(mode)
+		p.hub.Publish(web.Event{Type: web.EventMode, Mode: mode.String()})
+		p.log.Info("mode changed", "mode", mode)
+		kvapi.WriteMessage(w, "Mode is now "+mode.String()+".")
 	case "/admin/kick":
 		if err := p.reg.Kick(req.Name); err != nil {
 			status := http.StatusBadRequest
 			if errors.Is(err, registry.ErrUnknownNode) {
 				status = http.StatusNotFound
 			}
-			node.WriteError(w, node.Errorf(status, "Cannot kick "+strconv.Quote(req.Name)+": "+err.Error()+"."))
+			kvapi.WriteError(w, kvapi.Errorf(status, "Cannot kick "+strconv.Quote(req.Name)+": "+err.Error()+"."))
 			return
 		}
-		writeMessage(w, "Node "+req.Name+" removed.")
+		kvapi.WriteMessage(w, "Node "+req.Name+" removed.")
 	case "/admin/reset":
 		p.reset(w)
 	}
@@ -88,11 +89,6 @@ func (p *Proxy) authorized(r *http.Request) bool {
 		return false
 	}
 	return subtle.ConstantTimeCompare([]byte(h[len(prefix):]), []byte(p.cfg.AdminToken)) == 1
-}
-
-func writeMessage(w http.ResponseWriter, msg string) {
-	body, _ := json.Marshal(map[string]string{"message": msg})
-	node.WriteJSON(w, http.StatusOK, append(body, '\n'))
 }
 
 // reset clears the data on every up node at once and reports each node's
@@ -131,5 +127,5 @@ func (p *Proxy) reset(w http.ResponseWriter) {
 		Message string            `json:"message"`
 		Nodes   map[string]string `json:"nodes"`
 	}{"Reset sent to every up node.", results})
-	node.WriteJSON(w, http.StatusOK, append(body, '\n'))
+	kvapi.WriteJSON(w, http.StatusOK, append(body, '\n'))
 }

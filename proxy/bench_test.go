@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvclass/kvclass/internal/testwait"
 	"github.com/kvclass/kvclass/node"
 	"github.com/kvclass/kvclass/registry"
 )
@@ -57,7 +58,7 @@ func BenchmarkReplicatedPutSlowNodes(b *testing.B) {
 	if err := p.Start(ctx); err != nil {
 		b.Fatal(err)
 	}
-	waitFor(b, "slow nodes up", func() bool { return len(p.table.Load().upNodes()) == 3 })
+	testwait.For(b, "slow nodes up", func() bool { return len(p.table.Load().upNodes()) == 3 })
 	var total time.Duration
 	i := 0
 	for b.Loop() {

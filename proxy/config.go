@@ -9,13 +9,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/kvclass/kvclass/kvapi"
 	"github.com/kvclass/kvclass/registry"
-)
-
-// Modes of the proxy.
-const (
-	Sharding    = "sharding"
-	Replication = "replication"
 )
 
 // File is the proxy's config file, as the seed wrote it:
@@ -27,7 +22,7 @@ const (
 //	    url: http://localhost:5000
 //	  - http://localhost:5001 # a plain URL is named by its host:port
 type File struct {
-	Mode        string
+	Mode        Mode
 	WriteQuorum int
 	Nodes       []registry.Static
 }
@@ -89,10 +84,11 @@ func ParseFile(name string, data []byte) (*File, error) {
 		seen[k.Value] = true
 		switch k.Value {
 		case "mode":
-			if v.Kind != yaml.ScalarNode || (v.Value != Sharding && v.Value != Replication) {
+			m, err := ParseMode(v.Value)
+			if v.Kind != yaml.ScalarNode || err != nil {
 				return nil, fail(v, "unknown mode %q: use sharding or replication", v.Value)
 			}
-			f.Mode = v.Value
+			f.Mode = m
 		case "write_quorum":
 			q, err := strconv.Atoi(v.Value)
 			if v.Kind != yaml.ScalarNode || err != nil || q < 1 {
@@ -144,14 +140,14 @@ func parseNodes(list *yaml.Node, fail func(*yaml.Node, string, ...any) error) ([
 		default:
 			return nil, fail(item, "a node must be {name, url} or a URL")
 		}
-		u, err := registry.ParseNodeURL(n.URL)
+		u, err := kvapi.ParseNodeURL(n.URL)
 		if err != nil {
-			return nil, fail(item, "bad node URL: %s", strings.TrimPrefix(err.Error(), registry.ErrBadURL.Error()+": "))
+			return nil, fail(item, "bad node URL: %s", strings.TrimPrefix(err.Error(), kvapi.ErrBadURL.Error()+": "))
 		}
 		if n.Name == "" {
 			n.Name = u.Host
 		}
-		if err := registry.CheckName(n.Name); err != nil && item.Kind == yaml.MappingNode {
+		if err := kvapi.CheckName(n.Name); err != nil && item.Kind == yaml.MappingNode {
 			return nil, fail(item, "%s", err)
 		}
 		if line, dup := names[n.Name]; dup {

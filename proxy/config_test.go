@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kvclass/kvclass/kvapi"
 	"github.com/kvclass/kvclass/registry"
 )
 
@@ -119,7 +120,7 @@ func FuzzParseFile(f *testing.F) {
 				t.Fatalf("%q: bad node list %+v", text, file.Nodes)
 			}
 			seen[n.Name] = true
-			if _, err := registry.ParseNodeURL(n.URL); err != nil {
+			if _, err := kvapi.ParseNodeURL(n.URL); err != nil {
 				t.Fatalf("%q: accepted a bad URL: %v", text, err)
 			}
 		}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvclass/kvclass/kvapi"
 	"github.com/kvclass/kvclass/node"
 	"github.com/kvclass/kvclass/proxy"
 )
@@ -47,7 +48,7 @@ type student struct {
 // another. Names must be given in the proxy's order (sorted by name, as
 // kv1…kv9 are), so that c.nodes[proxy.Owner(key, n)] owns key. Everything
 // stops when the test ends: the nodes first, then the proxy.
-func startClass(t testing.TB, mode string, names ...string) *class {
+func startClass(t testing.TB, mode proxy.Mode, names ...string) *class {
 	t.Helper()
 	p, err := proxy.New(proxy.Config{
 		Mode:           mode,
@@ -145,7 +146,7 @@ func (c *class) do(t testing.TB, method, u, body string, header http.Header) rep
 	if err != nil {
 		t.Fatalf("%s %s: read the answer: %v", method, u, err)
 	}
-	return reply{status: resp.StatusCode, header: resp.Header, served: resp.Header.Get(proxy.NodeHeader), body: string(b)}
+	return reply{status: resp.StatusCode, header: resp.Header, served: resp.Header.Get(kvapi.NodeHeader), body: string(b)}
 }
 
 // put stores key with the JSON value raw through base (the proxy or a node).

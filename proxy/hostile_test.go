@@ -11,6 +11,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/kvclass/kvclass/internal/testwait"
+	"github.com/kvclass/kvclass/kvapi"
 	"github.com/kvclass/kvclass/registry"
 	"github.com/kvclass/kvclass/web"
 )
@@ -35,7 +37,7 @@ func fakeNode(t testing.TB, h http.HandlerFunc) string {
 // proxyOver starts a proxy routing to urls as nodes n1, n2, ..., all
 // marked up. They are given to the routing table directly, not through the
 // registry, so no health check of the registry's marks them down.
-func proxyOver(t testing.TB, mode string, timeout time.Duration, urls ...string) *Proxy {
+func proxyOver(t testing.TB, mode Mode, timeout time.Duration, urls ...string) *Proxy {
 	t.Helper()
 	f := &File{Mode: mode, WriteQuorum: 1}
 	var members []registry.Member
@@ -103,8 +105,8 @@ func TestReplicatedGetBehindHangingNodesTakesOneTimeout(t *testing.T) {
 	if r.took > timeout+300*time.Millisecond {
 		t.Fatalf("a replicated get behind two stuck nodes took %v (timeout %v): %d %s", r.took, timeout, r.status, r.body)
 	}
-	if r.status != 200 || r.header.Get(NodeHeader) != "n3" {
-		t.Fatalf("%d %s from %q: the third node has the key", r.status, r.body, r.header.Get(NodeHeader))
+	if r.status != 200 || r.header.Get(kvapi.NodeHeader) != "n3" {
+		t.Fatalf("%d %s from %q: the third node has the key", r.status, r.body, r.header.Get(kvapi.NodeHeader))
 	}
 }
 
@@ -154,7 +156,7 @@ func TestHostileNodeStreamIsCut(t *testing.T) {
 		<-r.Context().Done()
 	})
 	p := proxyOver(t, Sharding, time.Second, u)
-	waitFor(t, "the follower to mirror the put", func() bool {
+	testwait.For(t, "the follower to mirror the put", func() bool {
 		p.mu.Lock()
 		f := p.followers["n1"]
 		p.mu.Unlock()
@@ -183,7 +185,7 @@ func TestGatheredStateIsSharedUntilSomethingChanges(t *testing.T) {
 	})
 	p := proxyOver(t, Sharding, time.Second, u)
 	put(t, p.LocalURL(), "a", `1`)
-	waitFor(t, "the follower to see the put", func() bool {
+	testwait.For(t, "the follower to see the put", func() bool {
 		p.mu.Lock()
 		f := p.followers["n1"]
 		p.mu.Unlock()

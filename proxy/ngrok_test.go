@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvclass/kvclass/internal/testwait"
 	"github.com/kvclass/kvclass/node"
 	"github.com/kvclass/kvclass/tunnel"
 	"github.com/kvclass/kvclass/tunnel/edgetest"
@@ -65,7 +66,7 @@ func TestNgrokNodesJoinWithTheirPublicURL(t *testing.T) {
 	// A put straight to a node's public URL shows on the proxy's page: the
 	// proxy follows the node's /ws through the tunnel.
 	put(t, kv1.URL(), "direct", `1`)
-	waitFor(t, "the proxy to see the direct put", func() bool {
+	testwait.For(t, "the proxy to see the direct put", func() bool {
 		p.mu.Lock()
 		f := p.followers["kv1"]
 		p.mu.Unlock()
@@ -98,7 +99,7 @@ func TestNgrokSessionDropReconnects(t *testing.T) {
 		t.Fatalf("during the drop: %d %s", r.status, r.body)
 	}
 	// The SDK reconnects; if the URL changed the node joins again with it.
-	waitFor(t, "service back through the edge", func() bool {
+	testwait.For(t, "service back through the edge", func() bool {
 		r := do(t, "GET", p.LocalURL()+"/get?key=before", "")
 		b := p.table.Load().byName["kv1"]
 		online := len(e.Endpoints()) > 0

@@ -6,29 +6,27 @@ package proxy
 import (
 	"context"
 	"errors"
-	"fmt"
+	"github.com/kvclass/kvclass/kvapi"
+	"github.com/kvclass/kvclass/registry"
+	"github.com/kvclass/kvclass/serve"
+	"github.com/kvclass/kvclass/tunnel"
+	"github.com/kvclass/kvclass/web"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/kvclass/kvclass/node"
-	"github.com/kvclass/kvclass/registry"
-	"github.com/kvclass/kvclass/tunnel"
-	"github.com/kvclass/kvclass/web"
 )
 
 // Config configures a Proxy. The zero value of a field means its default.
 type Config struct {
-	File        *File  // the config file; nil runs with registered nodes only
-	Mode        string // overrides File.Mode when set
-	WriteQuorum int    // overrides File.WriteQuorum when > 0
+	File        *File // the config file; nil runs with registered nodes only
+	Mode        Mode  // overrides File.Mode when set
+	WriteQuorum int   // overrides File.WriteQuorum when > 0
 
 	Host    string        // address to listen on; default 127.0.0.1
 	Port    int           // 0 picks a free port
@@ -45,8 +43,8 @@ type Config struct {
 	Origins []string        // extra origins allowed to open /ws
 	Ngrok   *tunnel.Options // non-nil publishes the proxy through ngrok
 
-	MaxBody int64 // bytes in a /put body; default node.DefaultMaxBody
-	MaxKey  int   // bytes in a key; default node.DefaultMaxKey
+	MaxBody int64 // bytes in a /put body; default kvapi.DefaultMaxBody
+	MaxKey  int   // bytes in a key; default kvapi.DefaultMaxKey
 
 	UserAgent string // sent on every call to a node, e.g. "kvclass/1.0"
 	Logger    *slog.Logger
@@ -56,16 +54,16 @@ type Config struct {
 type Proxy struct {
 	cfg     Config
 	log     *slog.Logger
-	limits  node.Limits
+	limits  kvapi.Limits
 	reg     *registry.Registry
 	hub     *web.Hub
 	table   atomic.Pointer[table]
 	states  stateCache    // /state?format=json, shared and briefly cached
 	version atomic.Uint64 // bumped on every data change the proxy makes or sees
-	bufs    node.Buffers
+	bufs    kvapi.Buffers
 
 	mu        sync.Mutex // serializes table rebuilds
-	mode      string
+	mode      Mode
 	quorum    int
 	members   []registry.Member
 	clients   map[clientKey]*nodeClient
@@ -73,9 +71,8 @@ type Proxy struct {
 	retired   []*follower // cancelled, maybe still ending
 	started   bool
 
-	ln     net.Listener
 	tun    *tunnel.Tunnel
-	server *http.Server
+	server *serve.Server
 	ctx    context.Context // the proxy's lifetime, for followers; set by Start
 	done   chan struct{}
 }
@@ -89,10 +86,10 @@ func New(cfg Config) (*Proxy, error) {
 		cfg.Timeout = 2 * time.Second
 	}
 	if cfg.MaxBody <= 0 {
-		cfg.MaxBody = node.DefaultMaxBody
+		cfg.MaxBody = kvapi.DefaultMaxBody
 	}
 	if cfg.MaxKey <= 0 {
-		cfg.MaxKey = node.DefaultMaxKey
+		cfg.MaxKey = kvapi.DefaultMaxKey
 	}
 	if cfg.File == nil {
 		cfg.File = &File{Mode: Sharding, WriteQuorum: 1}
@@ -101,8 +98,8 @@ func New(cfg Config) (*Proxy, error) {
 	if cfg.Mode != "" {
 		mode = cfg.Mode
 	}
-	if mode != Sharding && mode != Replication {
-		return nil, fmt.Errorf("unknown mode %q: use sharding or replication", mode)
+	if _, err := ParseMode(string(mode)); err != nil {
+		return nil, err
 	}
 	quorum := cfg.File.WriteQuorum
 	if cfg.WriteQuorum > 0 {
@@ -121,7 +118,7 @@ func New(cfg Config) (*Proxy, error) {
 	p := &Proxy{
 		cfg:       cfg,
 		log:       log,
-		limits:    node.Limits{MaxBody: cfg.MaxBody, MaxKey: cfg.MaxKey},
+		limits:    kvapi.Limits{MaxBody: cfg.MaxBody, MaxKey: cfg.MaxKey},
 		mode:      mode,
 		quorum:    quorum,
 		clients:   map[clientKey]*nodeClient{},
@@ -161,35 +158,27 @@ func (p *Proxy) URL() string {
 	if p.tun != nil {
 		return p.tun.URL()
 	}
-	addr := p.ln.Addr().(*net.TCPAddr)
-	if addr.IP.IsUnspecified() {
-		if ip := node.LANAddress(); ip != "" {
-			return "http://" + net.JoinHostPort(ip, strconv.Itoa(addr.Port))
+	if p.server.ServesLAN() {
+		if ip := serve.LANAddress(); ip != "" {
+			return "http://" + net.JoinHostPort(ip, strconv.Itoa(p.server.Port()))
 		}
 	}
 	return p.LocalURL()
 }
 
 // LocalURL returns the URL of the proxy's own listener.
-func (p *Proxy) LocalURL() string {
-	addr := p.ln.Addr().(*net.TCPAddr)
-	host := addr.IP.String()
-	if addr.IP.IsUnspecified() {
-		host = "127.0.0.1"
-	}
-	return "http://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
-}
+func (p *Proxy) LocalURL() string { return p.server.LocalURL() }
 
 // JoinLine returns the command students paste to join this proxy.
 func (p *Proxy) JoinLine() string {
 	switch u := p.URL(); {
 	case p.tun != nil:
 		return "kvclass node --ngrok --join " + u + " --token " + p.cfg.Token
-	case p.ln.Addr().(*net.TCPAddr).IP.IsUnspecified():
+	case p.server.ServesLAN():
 		// Serving a LAN: students' nodes must listen beyond their own
 		// loopback too.
 		if u == p.LocalURL() {
-			u = "http://INSTRUCTOR-IP:" + strconv.Itoa(p.ln.Addr().(*net.TCPAddr).Port)
+			u = "http://INSTRUCTOR-IP:" + strconv.Itoa(p.server.Port())
 		}
 		return "kvclass node --host 0.0.0.0 --join " + u + " --token " + p.cfg.Token
 	default:
@@ -200,21 +189,12 @@ func (p *Proxy) JoinLine() string {
 // Start listens, publishes the proxy through ngrok if asked, and serves
 // until ctx ends; Wait waits for the clean stop.
 func (p *Proxy) Start(ctx context.Context) error {
-	ln, err := node.Listen(net.JoinHostPort(p.cfg.Host, strconv.Itoa(p.cfg.Port)))
+	srv, err := serve.Listen(net.JoinHostPort(p.cfg.Host, strconv.Itoa(p.cfg.Port)), p, p.log)
 	if err != nil {
 		p.abort()
 		return err
 	}
-	p.ln = ln
-	p.server = &http.Server{
-		Handler:           p,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(p.log.Handler(), slog.LevelDebug),
-	}
+	p.server = srv
 	if p.cfg.Ngrok != nil {
 		opts := *p.cfg.Ngrok
 		if opts.Logger == nil {
@@ -222,12 +202,12 @@ func (p *Proxy) Start(ctx context.Context) error {
 		}
 		tun, err := tunnel.Listen(ctx, opts)
 		if err != nil {
-			ln.Close()
+			srv.Close()
 			p.abort()
 			return err
 		}
 		p.tun = tun
-		go p.server.Serve(tun)
+		srv.Serve(tun)
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	p.mu.Lock()
@@ -239,14 +219,14 @@ func (p *Proxy) Start(ctx context.Context) error {
 		defer close(regDone)
 		p.reg.Run(runCtx)
 	}()
-	go p.server.Serve(ln)
+	srv.Start()
 	go func() {
 		<-runCtx.Done()
 		cancel()
 		<-regDone
 		p.reg.Close()
 		p.hub.Close()
-		node.Shutdown(p.server)
+		p.server.Shutdown()
 		if p.tun != nil {
 			p.tun.Close()
 		}
@@ -283,14 +263,14 @@ func (p *Proxy) Wait() { <-p.done }
 // /registry/ for nodes and /admin/ for the instructor.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch path := r.URL.Path; {
-	case path == node.OpGet.Path:
-		p.data(w, r, node.OpGet)
-	case path == node.OpPut.Path:
-		p.data(w, r, node.OpPut)
-	case path == node.OpDelete.Path:
-		p.data(w, r, node.OpDelete)
+	case path == kvapi.OpGet.Path:
+		p.data(w, r, kvapi.OpGet)
+	case path == kvapi.OpPut.Path:
+		p.data(w, r, kvapi.OpPut)
+	case path == kvapi.OpDelete.Path:
+		p.data(w, r, kvapi.OpDelete)
 	case path == "/health":
-		node.ServeHealth(w, r, "proxy")
+		kvapi.ServeHealth(w, r, "proxy")
 	case path == "/state":
 		p.state(w, r)
 	case path == "/ws":
@@ -304,7 +284,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(path, "/assets/"):
 		web.Assets().ServeHTTP(w, r)
 	default:
-		node.WriteError(w, node.ErrNoRoute)
+		kvapi.WriteError(w, kvapi.ErrNoRoute)
 	}
 }
 
@@ -318,7 +298,7 @@ func (p *Proxy) setMembers(members []registry.Member) {
 }
 
 // setMode switches between sharding and replication, live.
-func (p *Proxy) setMode(mode string) {
+func (p *Proxy) setMode(mode Mode) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.mode = mode
@@ -356,7 +336,27 @@ func (p *Proxy) notify(c registry.Change) {
 	if f != nil {
 		view.Count, _ = f.view()
 	}
-	p.hub.Publish(web.Event{Type: web.EventNode, Node: c.Member.Name, Change: c.Kind, View: &view})
+	p.hub.Publish(web.Event{Type: web.EventNode, Node: c.Member.Name, Change: pageChange(c.Kind), View: &view})
+}
+
+// pageChange maps a registry change to the page's word for it: the one
+// place where the membership's vocabulary meets the page's.
+func pageChange(k registry.ChangeKind) string {
+	switch k {
+	case registry.ChangeJoin:
+		return web.ChangeJoin
+	case registry.ChangeLeave:
+		return web.ChangeLeave
+	case registry.ChangeKick:
+		return web.ChangeKick
+	case registry.ChangeUp:
+		return web.ChangeUp
+	case registry.ChangeDown:
+		return web.ChangeDown
+	case registry.ChangeURL:
+		return web.ChangeURL
+	}
+	return string(k)
 }
 
 // nodeView is a node as the page shows it, without its keys.
@@ -370,21 +370,11 @@ func nodeView(name, url string, up bool, reason string) web.NodeView {
 
 // Rule states the placement rule over n nodes, for readers of the page's
 // stream.
-func Rule(mode string, quorum, n int) string {
+func Rule(mode Mode, quorum, n int) string {
 	if mode == Replication {
 		return "a put goes to every up node (quorum " + strconv.Itoa(quorum) + "); a get asks the nodes in order"
 	}
 	return "owner = nodes[ int(SHA-256(key)) mod " + strconv.Itoa(n) + " ]"
-}
-
-// names returns m's keys, sorted and joined with sep.
-func names(m map[string]string, sep string) string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return strings.Join(out, sep)
 }
 
 func downReasons(t *table) map[string]string {

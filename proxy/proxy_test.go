@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvclass/kvclass/internal/testwait"
+	"github.com/kvclass/kvclass/kvapi"
 	"github.com/kvclass/kvclass/node"
 	"github.com/kvclass/kvclass/registry"
 )
@@ -33,7 +35,7 @@ func startNodes(t testing.TB, n int) ([]*node.Node, []func()) {
 }
 
 // configFor is a config file listing nodes in order, as the seed's did.
-func configFor(mode string, nodes []*node.Node) *File {
+func configFor(mode Mode, nodes []*node.Node) *File {
 	f := &File{Mode: mode, WriteQuorum: 1}
 	for _, n := range nodes {
 		f.Nodes = append(f.Nodes, registry.Static{Name: n.Name(), URL: n.LocalURL()})
@@ -65,20 +67,9 @@ func startProxy(t testing.TB, cfg Config) *Proxy {
 	}
 	t.Cleanup(func() { cancel(); p.Wait() })
 	if cfg.File != nil {
-		waitFor(t, "config nodes up", func() bool { return len(p.table.Load().upNodes()) == len(cfg.File.Nodes) })
+		testwait.For(t, "config nodes up", func() bool { return len(p.table.Load().upNodes()) == len(cfg.File.Nodes) })
 	}
 	return p
-}
-
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 type reply struct {
@@ -119,8 +110,8 @@ func TestSeedWalkthroughSharding(t *testing.T) {
 		k := "key-" + strconv.Itoa(i)
 		r := put(t, base, k, `"value-`+strconv.Itoa(i)+`"`)
 		owner := nodes[seedPlacement[i]]
-		if r.status != 200 || r.header.Get(NodeHeader) != owner.Name() {
-			t.Fatalf("%s: %d %s via %q, want %s", k, r.status, r.body, r.header.Get(NodeHeader), owner.Name())
+		if r.status != 200 || r.header.Get(kvapi.NodeHeader) != owner.Name() {
+			t.Fatalf("%s: %d %s via %q, want %s", k, r.status, r.body, r.header.Get(kvapi.NodeHeader), owner.Name())
 		}
 		for _, n := range nodes {
 			_, ok := n.Store().Get(k)
@@ -130,7 +121,7 @@ func TestSeedWalkthroughSharding(t *testing.T) {
 		}
 	}
 	r := do(t, "GET", base+"/get?key=key-7", "")
-	if r.status != 200 || r.body != `{"value":"value-7"}`+"\n" || r.header.Get(NodeHeader) != nodes[seedPlacement[7]].Name() {
+	if r.status != 200 || r.body != `{"value":"value-7"}`+"\n" || r.header.Get(kvapi.NodeHeader) != nodes[seedPlacement[7]].Name() {
 		t.Fatalf("get key-7: %d %q %v", r.status, r.body, r.header)
 	}
 	if ct := r.header.Get("Content-Type"); ct != "application/json" {
@@ -149,7 +140,7 @@ func TestSeedWalkthroughSharding(t *testing.T) {
 		}
 	}
 	r = do(t, "GET", base+"/state?format=json", "")
-	if err := json.Unmarshal([]byte(r.body), &st); err != nil || st.Mode != Sharding || len(st.Nodes) != 3 {
+	if err := json.Unmarshal([]byte(r.body), &st); err != nil || st.Mode != string(Sharding) || len(st.Nodes) != 3 {
 		t.Fatalf("state: %s", r.body)
 	}
 	total := 0
@@ -198,8 +189,8 @@ func TestReplication(t *testing.T) {
 	base := p.LocalURL()
 	for i := 0; i <= 20; i++ {
 		r := put(t, base, "key-"+strconv.Itoa(i), `"value-`+strconv.Itoa(i)+`"`)
-		if r.status != 200 || r.header.Get(NodeHeader) != "kv1,kv2,kv3" {
-			t.Fatalf("put: %d %s %q", r.status, r.body, r.header.Get(NodeHeader))
+		if r.status != 200 || r.header.Get(kvapi.NodeHeader) != "kv1,kv2,kv3" {
+			t.Fatalf("put: %d %s %q", r.status, r.body, r.header.Get(kvapi.NodeHeader))
 		}
 	}
 	for _, n := range nodes {
@@ -208,8 +199,8 @@ func TestReplication(t *testing.T) {
 		}
 	}
 	r := do(t, "GET", base+"/get?key=key-3", "")
-	if r.status != 200 || r.header.Get(NodeHeader) != "kv1" {
-		t.Fatalf("get: %d %s from %q; want the first node", r.status, r.body, r.header.Get(NodeHeader))
+	if r.status != 200 || r.header.Get(kvapi.NodeHeader) != "kv1" {
+		t.Fatalf("get: %d %s from %q; want the first node", r.status, r.body, r.header.Get(kvapi.NodeHeader))
 	}
 	// The seed answered 500 here; a key no node has is 404.
 	r = do(t, "GET", base+"/get?key=nobody-has-it", "")
@@ -218,8 +209,8 @@ func TestReplication(t *testing.T) {
 	}
 	// A key only kv3 has (written straight to it) is still found, in order.
 	put(t, nodes[2].LocalURL(), "only-on-kv3", `1`)
-	if r = do(t, "GET", base+"/get?key=only-on-kv3", ""); r.status != 200 || r.header.Get(NodeHeader) != "kv3" {
-		t.Fatalf("get only-on-kv3: %d %s %q", r.status, r.body, r.header.Get(NodeHeader))
+	if r = do(t, "GET", base+"/get?key=only-on-kv3", ""); r.status != 200 || r.header.Get(kvapi.NodeHeader) != "kv3" {
+		t.Fatalf("get only-on-kv3: %d %s %q", r.status, r.body, r.header.Get(kvapi.NodeHeader))
 	}
 	// Node loss: every key still reads.
 	stops[0]()
@@ -229,9 +220,9 @@ func TestReplication(t *testing.T) {
 			t.Fatalf("after kv1 stopped, key-%d: %d %s", i, r.status, r.body)
 		}
 	}
-	waitFor(t, "kv1 marked down", func() bool { return !p.table.Load().byName["kv1"].up })
-	if r = put(t, base, "after", `1`); r.status != 200 || r.header.Get(NodeHeader) != "kv2,kv3" {
-		t.Fatalf("put with kv1 down: %d %s %q", r.status, r.body, r.header.Get(NodeHeader))
+	testwait.For(t, "kv1 marked down", func() bool { return !p.table.Load().byName["kv1"].up })
+	if r = put(t, base, "after", `1`); r.status != 200 || r.header.Get(kvapi.NodeHeader) != "kv2,kv3" {
+		t.Fatalf("put with kv1 down: %d %s %q", r.status, r.body, r.header.Get(kvapi.NodeHeader))
 	}
 	if r = do(t, "DELETE", base+"/delete?key=after", ""); r.status != 200 {
 		t.Fatalf("delete: %d %s", r.status, r.body)
@@ -249,7 +240,7 @@ func TestWriteQuorum(t *testing.T) {
 		t.Fatalf("quorum 3 of 3: %d %s", r.status, r.body)
 	}
 	stops[1]()
-	waitFor(t, "kv2 marked down", func() bool { return !p.table.Load().byName["kv2"].up })
+	testwait.For(t, "kv2 marked down", func() bool { return !p.table.Load().byName["kv2"].up })
 	r := put(t, p.LocalURL(), "k2", `2`)
 	if r.status != 503 || !strings.Contains(r.body, "quorum") || !strings.Contains(r.body, "kv2") {
 		t.Fatalf("quorum 3 with a node down: %d %s", r.status, r.body)
@@ -350,7 +341,7 @@ func TestShardOfADownNodeAnswers503(t *testing.T) {
 	p := startProxy(t, Config{File: configFor(Sharding, nodes)})
 	stops[seedPlacement[0]]()
 	name := nodes[seedPlacement[0]].Name()
-	waitFor(t, name+" marked down", func() bool { return !p.table.Load().byName[name].up })
+	testwait.For(t, name+" marked down", func() bool { return !p.table.Load().byName[name].up })
 	r := do(t, "GET", p.LocalURL()+"/get?key=key-0", "")
 	if r.status != 503 || !strings.Contains(r.body, name) || r.took > 100*time.Millisecond {
 		t.Fatalf("down shard: %d %s in %v", r.status, r.body, r.took)
@@ -361,8 +352,8 @@ func TestShardOfADownNodeAnswers503(t *testing.T) {
 			continue
 		}
 		r := put(t, p.LocalURL(), "key-"+strconv.Itoa(i), `1`)
-		if r.status != 200 || r.header.Get(NodeHeader) != nodes[seedPlacement[i]].Name() {
-			t.Fatalf("key-%d: %d via %q", i, r.status, r.header.Get(NodeHeader))
+		if r.status != 200 || r.header.Get(kvapi.NodeHeader) != nodes[seedPlacement[i]].Name() {
+			t.Fatalf("key-%d: %d via %q", i, r.status, r.header.Get(kvapi.NodeHeader))
 		}
 	}
 }
@@ -470,8 +461,8 @@ func TestAdmin(t *testing.T) {
 	if r := admin("/admin/mode", `{"mode": "replication"}`, "admin-secret"); r.status != 200 {
 		t.Fatalf("mode: %d %s", r.status, r.body)
 	}
-	if r := put(t, p.LocalURL(), "k", `1`); r.header.Get(NodeHeader) != "kv1,kv2,kv3" {
-		t.Fatalf("after switching to replication, put went to %q", r.header.Get(NodeHeader))
+	if r := put(t, p.LocalURL(), "k", `1`); r.header.Get(kvapi.NodeHeader) != "kv1,kv2,kv3" {
+		t.Fatalf("after switching to replication, put went to %q", r.header.Get(kvapi.NodeHeader))
 	}
 	if r := admin("/admin/mode", `{"mode": "chaos"}`, "admin-secret"); r.status != 400 {
 		t.Errorf("bad mode: %d %s", r.status, r.body)
@@ -481,7 +472,7 @@ func TestAdmin(t *testing.T) {
 	}
 	// Reset with a node down (a normal day in class): the others are cleared.
 	stops[2]()
-	waitFor(t, "kv3 down", func() bool { return !p.table.Load().byName["kv3"].up })
+	testwait.For(t, "kv3 down", func() bool { return !p.table.Load().byName["kv3"].up })
 	if r := admin("/admin/reset", ``, "admin-secret"); r.status != 200 || !strings.Contains(r.body, `"kv3":"skipped: down`) {
 		t.Fatalf("reset: %d %s", r.status, r.body)
 	}
@@ -562,7 +553,7 @@ func TestFollowerFallsBackToPolling(t *testing.T) {
 	p := startProxy(t, Config{File: f})
 	// A put straight on the node, which the proxy cannot follow over /ws.
 	put(t, rn.url, "direct", `"seen by polling"`)
-	waitFor(t, "the proxy's mirror to poll the key", func() bool {
+	testwait.For(t, "the proxy's mirror to poll the key", func() bool {
 		p.mu.Lock()
 		fl := p.followers["kv1"]
 		p.mu.Unlock()

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvclass/kvclass/internal/testwait"
+	"github.com/kvclass/kvclass/kvapi"
 	"github.com/kvclass/kvclass/node"
 )
 
@@ -64,8 +66,8 @@ func TestJoinedNodesArePlacedByName(t *testing.T) {
 	for i := 0; i <= 20; i++ {
 		k := "key-" + strconv.Itoa(i)
 		r := put(t, p.LocalURL(), k, `"v"`)
-		if r.status != 200 || r.header.Get(NodeHeader) != nodes[seedPlacement[i]].Name() {
-			t.Fatalf("%s: %d %s via %q", k, r.status, r.body, r.header.Get(NodeHeader))
+		if r.status != 200 || r.header.Get(kvapi.NodeHeader) != nodes[seedPlacement[i]].Name() {
+			t.Fatalf("%s: %d %s via %q", k, r.status, r.body, r.header.Get(kvapi.NodeHeader))
 		}
 		if _, ok := nodes[seedPlacement[i]].Store().Get(k); !ok {
 			t.Fatalf("%s is not on %s", k, nodes[seedPlacement[i]].Name())
@@ -105,8 +107,8 @@ func TestStoppedNodeIsDownAtOnceAndKeepsItsPlace(t *testing.T) {
 	}
 	// The student starts the node again: it takes its place back, up.
 	n2, _ := joinNode(t, p.LocalURL(), "kv2")
-	waitFor(t, "kv2 up", func() bool { b := p.table.Load().byName["kv2"]; return b.up && b.url == n2.URL() })
-	if r := put(t, p.LocalURL(), kv2Key, `1`); r.status != 200 || r.header.Get(NodeHeader) != "kv2" {
+	testwait.For(t, "kv2 up", func() bool { b := p.table.Load().byName["kv2"]; return b.up && b.url == n2.URL() })
+	if r := put(t, p.LocalURL(), kv2Key, `1`); r.status != 200 || r.header.Get(kvapi.NodeHeader) != "kv2" {
 		t.Fatalf("after rejoin: %d %s", r.status, r.body)
 	}
 }
@@ -160,7 +162,7 @@ func TestNodesRejoinARestartedProxy(t *testing.T) {
 
 	// The instructor restarts the proxy with the same class code.
 	second := startProxy(t, cfg)
-	waitFor(t, "every node rejoined by itself", func() bool {
+	testwait.For(t, "every node rejoined by itself", func() bool {
 		return tableNames(second) == "kv1,kv2,kv3" && len(second.table.Load().upNodes()) == 3
 	})
 	for i := 0; i <= 20; i++ {

@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,49 +10,29 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/kvclass/kvclass/node"
+	"github.com/kvclass/kvclass/kvapi"
 	"github.com/kvclass/kvclass/web"
 )
 
-// NodeHeader names the node(s) that served a request.
-const NodeHeader = "X-Kvclass-Node"
-
-// failure is a proxy-made error: 502 when calling a node failed, 503 when
-// no node could be called. Its body names the node(s).
-type failure struct {
-	status int
-	msg    string
-	nodes  map[string]string // node name → what went wrong
-}
-
-func (f *failure) write(w http.ResponseWriter) {
-	body, _ := json.Marshal(struct {
-		Error string            `json:"error"`
-		Nodes map[string]string `json:"nodes,omitempty"`
-	}{f.msg, f.nodes})
-	if len(f.nodes) > 0 {
-		w.Header().Set(NodeHeader, names(f.nodes, ","))
-	}
-	node.WriteJSON(w, f.status, append(body, '\n'))
-}
-
-func nodeFailed(b *backend, err error) *failure {
-	return &failure{
-		status: http.StatusBadGateway,
-		msg:    "Node " + b.name + " failed: " + err.Error() + ".",
-		nodes:  map[string]string{b.name: err.Error()},
+// nodeFailed is the 502 for a call to b that failed.
+func nodeFailed(b *backend, err error) *kvapi.Error {
+	return &kvapi.Error{
+		Status:  http.StatusBadGateway,
+		Message: "Node " + b.name + " failed: " + err.Error() + ".",
+		Nodes:   map[string]string{b.name: err.Error()},
 	}
 }
 
-func nodeDown(b *backend) *failure {
-	return &failure{
-		status: http.StatusServiceUnavailable,
-		msg:    "Node " + b.name + " is down (" + b.reason + ").",
-		nodes:  map[string]string{b.name: b.reason},
+// nodeDown is the 503 for a node marked down, which is not called.
+func nodeDown(b *backend) *kvapi.Error {
+	return &kvapi.Error{
+		Status:  http.StatusServiceUnavailable,
+		Message: "Node " + b.name + " is down (" + b.reason + ").",
+		Nodes:   map[string]string{b.name: b.reason},
 	}
 }
 
-var errNoNodes = &failure{status: http.StatusServiceUnavailable, msg: "No nodes: the proxy has no node to call yet."}
+var errNoNodes = kvapi.Errorf(http.StatusServiceUnavailable, "No nodes: the proxy has no node to call yet.")
 
 // relay writes a node's answer unchanged: status, body and content type,
 // plus the NodeHeader. A joined node is a student's machine, so the answer
@@ -70,7 +49,7 @@ func writeRelayed(w http.ResponseWriter, status int, ctype, body []byte, nodes s
 	}
 	h["X-Content-Type-Options"] = nosniff
 	h["Content-Security-Policy"] = sandboxed
-	h.Set(NodeHeader, nodes)
+	h.Set(kvapi.NodeHeader, nodes)
 	w.WriteHeader(status)
 	w.Write(body)
 }
@@ -81,32 +60,32 @@ var (
 )
 
 // data serves /get, /put and /delete.
-func (p *Proxy) data(w http.ResponseWriter, r *http.Request, op node.Op) {
+func (p *Proxy) data(w http.ResponseWriter, r *http.Request, op kvapi.Op) {
 	key, apiErr := p.limits.Key(r, op)
 	if apiErr != nil {
-		node.WriteError(w, apiErr)
+		kvapi.WriteError(w, apiErr)
 		return
 	}
 	var body []byte
-	if op == node.OpPut {
+	if op == kvapi.OpPut {
 		buf := p.bufs.Get()
 		defer p.bufs.Put(buf)
 		if body, apiErr = p.limits.ReadBody(r, buf); apiErr == nil {
-			apiErr = node.CheckValue(body)
+			apiErr = kvapi.CheckValue(body)
 		}
 		if apiErr != nil {
-			node.WriteError(w, apiErr)
+			kvapi.WriteError(w, apiErr)
 			return
 		}
 	}
 	t := p.table.Load()
 	if len(t.nodes) == 0 {
-		errNoNodes.write(w)
-		p.feed(op.Name, key, nil, "error", http.StatusServiceUnavailable, errNoNodes.msg)
+		kvapi.WriteError(w, errNoNodes)
+		p.feed(op.Name, key, nil, "error", errNoNodes.Status, errNoNodes.Message)
 		return
 	}
 	if t.mode == Replication {
-		if op == node.OpGet {
+		if op == kvapi.OpGet {
 			p.replicatedGet(w, t, key)
 		} else {
 			p.replicatedWrite(w, t, op, key, body)
@@ -116,16 +95,16 @@ func (p *Proxy) data(w http.ResponseWriter, r *http.Request, op node.Op) {
 	b := t.owner(key)
 	if !b.up {
 		f := nodeDown(b)
-		f.write(w)
-		p.feed(op.Name, key, []string{b.name}, "error", f.status, f.msg)
+		kvapi.WriteError(w, f)
+		p.feed(op.Name, key, []string{b.name}, "error", f.Status, f.Message)
 		return
 	}
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseResponse(resp)
 	if err := b.client.call(op.Methods[0], op.Path, key, body, resp); err != nil {
 		f := nodeFailed(b, err)
-		f.write(w)
-		p.feed(op.Name, key, []string{b.name}, "error", f.status, f.msg)
+		kvapi.WriteError(w, f)
+		p.feed(op.Name, key, []string{b.name}, "error", f.Status, f.Message)
 		return
 	}
 	relay(w, resp, b.name)
@@ -195,20 +174,20 @@ func (p *Proxy) replicatedGet(w http.ResponseWriter, t *table, key string) {
 		}
 		miss = append(miss, b.name)
 	}
-	var f *failure
+	var f *kvapi.Error
 	switch {
 	case len(failed) > 0:
-		f = &failure{status: http.StatusBadGateway, msg: "The key was not found, and some nodes failed: " + names(failed, ", ") + ".", nodes: failed}
+		f = &kvapi.Error{Status: http.StatusBadGateway, Message: "The key was not found, and some nodes failed: " + kvapi.Names(failed, ", ") + ".", Nodes: failed}
 	case len(miss) == 0:
-		f = &failure{status: http.StatusServiceUnavailable, msg: "Every node is down.", nodes: downReasons(t)}
+		f = &kvapi.Error{Status: http.StatusServiceUnavailable, Message: "Every node is down.", Nodes: downReasons(t)}
 	default:
-		w.Header().Set(NodeHeader, strings.Join(miss, ","))
-		node.WriteJSON(w, http.StatusNotFound, node.NotFound(key).JSON())
+		w.Header().Set(kvapi.NodeHeader, strings.Join(miss, ","))
+		kvapi.WriteJSON(w, http.StatusNotFound, kvapi.NotFound(key).JSON())
 		p.feed("GET", key, miss, "miss", http.StatusNotFound, "")
 		return
 	}
-	f.write(w)
-	p.feed("GET", key, nil, "error", f.status, f.msg)
+	kvapi.WriteError(w, f)
+	p.feed("GET", key, nil, "error", f.Status, f.Message)
 }
 
 // outcome is one node's answer to a replicated write.
@@ -223,7 +202,7 @@ type outcome struct {
 // replicatedWrite sends a put or delete to every up node at once and waits
 // for all of them (each bounded by the node timeout). A put succeeds when at
 // least quorum nodes stored it; a delete succeeds when any node had the key.
-func (p *Proxy) replicatedWrite(w http.ResponseWriter, t *table, op node.Op, key string, body []byte) {
+func (p *Proxy) replicatedWrite(w http.ResponseWriter, t *table, op kvapi.Op, key string, body []byte) {
 	up := t.upNodes()
 	outs := make([]outcome, len(up))
 	var wg sync.WaitGroup
@@ -257,14 +236,14 @@ func (p *Proxy) replicatedWrite(w http.ResponseWriter, t *table, op node.Op, key
 			if first == nil {
 				first = o
 			}
-		case o.status == http.StatusNotFound && op == node.OpDelete:
+		case o.status == http.StatusNotFound && op == kvapi.OpDelete:
 			missNodes = append(missNodes, o.b.name)
 		default:
 			failed[o.b.name] = "answered " + strconv.Itoa(o.status) + ": " + clip(o.body, 200)
 		}
 	}
 	need := 1
-	if op == node.OpPut {
+	if op == kvapi.OpPut {
 		need = t.quorum
 	}
 	if len(okNodes) >= need && first != nil {
@@ -272,9 +251,9 @@ func (p *Proxy) replicatedWrite(w http.ResponseWriter, t *table, op node.Op, key
 		p.feed(op.Name, key, okNodes, "ok", first.status, "")
 		return
 	}
-	if op == node.OpDelete && len(okNodes) == 0 && len(missNodes) > 0 && len(failed) == 0 {
-		w.Header().Set(NodeHeader, strings.Join(missNodes, ","))
-		node.WriteJSON(w, http.StatusNotFound, node.NotFound(key).JSON())
+	if op == kvapi.OpDelete && len(okNodes) == 0 && len(missNodes) > 0 && len(failed) == 0 {
+		w.Header().Set(kvapi.NodeHeader, strings.Join(missNodes, ","))
+		kvapi.WriteJSON(w, http.StatusNotFound, kvapi.NotFound(key).JSON())
 		p.feed(op.Name, key, missNodes, "miss", http.StatusNotFound, "")
 		return
 	}
@@ -283,17 +262,17 @@ func (p *Proxy) replicatedWrite(w http.ResponseWriter, t *table, op node.Op, key
 			failed[b.name] = b.reason
 		}
 	}
-	f := &failure{status: http.StatusServiceUnavailable, nodes: failed}
-	if op == node.OpPut {
-		f.msg = "Write quorum not reached: stored on " + strconv.Itoa(len(okNodes)) + " of " + strconv.Itoa(len(t.nodes)) + " nodes, quorum is " + strconv.Itoa(need) + "."
+	f := &kvapi.Error{Status: http.StatusServiceUnavailable, Nodes: failed}
+	if op == kvapi.OpPut {
+		f.Message = "Write quorum not reached: stored on " + strconv.Itoa(len(okNodes)) + " of " + strconv.Itoa(len(t.nodes)) + " nodes, quorum is " + strconv.Itoa(need) + "."
 	} else {
-		f.msg = "The delete reached no node."
+		f.Message = "The delete reached no node."
 	}
 	if len(failed) > 0 {
-		f.msg += " Failed: " + names(failed, ", ") + "."
+		f.Message += " Failed: " + kvapi.Names(failed, ", ") + "."
 	}
-	f.write(w)
-	p.feed(op.Name, key, okNodes, "error", f.status, f.msg)
+	kvapi.WriteError(w, f)
+	p.feed(op.Name, key, okNodes, "error", f.Status, f.Message)
 }
 
 // clip returns at most n bytes of a node's text, cut on a character

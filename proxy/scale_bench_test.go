@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/kvclass/kvclass/internal/testwait"
 	"github.com/kvclass/kvclass/node"
 	"github.com/kvclass/kvclass/registry"
 	"github.com/kvclass/kvclass/web"
@@ -53,7 +54,7 @@ func BenchmarkClassScale(b *testing.B) {
 			f.Nodes = append(f.Nodes, registry.Static{Name: n.Name(), URL: n.LocalURL()})
 		}
 		p := startProxy(b, Config{File: f, HealthInterval: 5 * time.Second})
-		waitFor(b, "the proxy following every node", func() bool {
+		testwait.For(b, "the proxy following every node", func() bool {
 			total := 0
 			p.mu.Lock()
 			for _, fl := range p.followers {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/kvclass/kvclass/node"
+	"github.com/kvclass/kvclass/kvapi"
 	"github.com/kvclass/kvclass/web"
 )
 
@@ -20,7 +20,7 @@ import (
 // limit) for the page's filter box.
 func (p *Proxy) state(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		node.WriteError(w, node.MethodNotAllowed(r.Method, "GET"))
+		kvapi.WriteError(w, kvapi.MethodNotAllowed(r.Method, "GET"))
 		return
 	}
 	q := r.URL.Query()
@@ -115,7 +115,7 @@ func (p *Proxy) gatherState(t *table) []byte {
 	}
 	wg.Wait()
 	body, _ := json.Marshal(struct {
-		Mode  string      `json:"mode"`
+		Mode  Mode        `json:"mode"`
 		Nodes []nodeState `json:"nodes"`
 	}{t.mode, out})
 	return append(body, '\n')
@@ -150,11 +150,11 @@ var errBadState = errors.New("answered /state with something that is not a node'
 func (p *Proxy) nodeState(w http.ResponseWriter, t *table, name string, q url.Values) {
 	b := t.byName[name]
 	if b == nil {
-		node.WriteError(w, node.Errorf(http.StatusNotFound, "No node named "+strconv.Quote(name)+"."))
+		kvapi.WriteError(w, kvapi.Errorf(http.StatusNotFound, "No node named "+strconv.Quote(name)+"."))
 		return
 	}
 	if !b.up {
-		nodeDown(b).write(w)
+		kvapi.WriteError(w, nodeDown(b))
 		return
 	}
 	v := url.Values{"format": {"json"}, "limit": {strconv.Itoa(web.KeysPerNode)}}
@@ -164,7 +164,7 @@ func (p *Proxy) nodeState(w http.ResponseWriter, t *table, name string, q url.Va
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseResponse(resp)
 	if err := b.client.get("/state?"+v.Encode(), resp); err != nil {
-		nodeFailed(b, err).write(w)
+		kvapi.WriteError(w, nodeFailed(b, err))
 		return
 	}
 	relay(w, resp, b.name)
@@ -177,12 +177,12 @@ func (p *Proxy) snapshot() web.Snapshot {
 	s := web.Snapshot{
 		Type:  web.TypeSnapshot,
 		Role:  "proxy",
-		Mode:  t.mode,
+		Mode:  t.mode.String(),
 		Rule:  Rule(t.mode, t.quorum, len(t.nodes)),
 		Limit: web.KeysPerNode,
 		Nodes: make([]web.NodeView, 0, len(t.nodes)),
 	}
-	if p.ln != nil {
+	if p.server != nil {
 		s.Join = p.JoinLine()
 	}
 	p.mu.Lock()

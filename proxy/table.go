@@ -8,7 +8,7 @@ import (
 // nodes in placement order. The proxy swaps whole tables atomically, so a
 // request sees either the old membership or the new one, never half of each.
 type table struct {
-	mode   string
+	mode   Mode
 	quorum int
 	nodes  []*backend
 	byName map[string]*backend
@@ -34,7 +34,7 @@ type clientKey struct {
 // buildTable makes a table from the registry's ordered members, reusing the
 // clients of nodes whose URL did not change. It returns the new table and the
 // clients no longer used.
-func buildTable(mode string, quorum int, members []registry.Member, clients map[clientKey]*nodeClient, newClient func(registry.Member) (*nodeClient, error)) (*table, []*nodeClient) {
+func buildTable(mode Mode, quorum int, members []registry.Member, clients map[clientKey]*nodeClient, newClient func(registry.Member) (*nodeClient, error)) (*table, []*nodeClient) {
 	t := &table{mode: mode, quorum: quorum, byName: make(map[string]*backend, len(members))}
 	used := make(map[clientKey]bool, len(members))
 	for _, m := range members {

@@ -12,7 +12,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/kvclass/kvclass/registry"
+	"github.com/kvclass/kvclass/internal/testwait"
+	"github.com/kvclass/kvclass/registry/join"
 )
 
 func TestFirstJoinRefused(t *testing.T) {
@@ -21,8 +22,8 @@ func TestFirstJoinRefused(t *testing.T) {
 	n := newNode(t)
 	opts := c.joinOpts("kv1", n.url)
 	opts.Token = "wrong-code"
-	_, err := registry.Join(t.Context(), opts)
-	var je *registry.JoinError
+	_, err := join.Join(t.Context(), opts)
+	var je *join.Error
 	if !errors.As(err, &je) || je.Status != http.StatusUnauthorized {
 		t.Fatalf("Join with a bad code: %v, want a 401 JoinError", err)
 	}
@@ -31,11 +32,11 @@ func TestFirstJoinRefused(t *testing.T) {
 	}
 
 	c.join("kv1", n.url)
-	_, err = registry.Join(t.Context(), c.joinOpts("kv1", n.url))
+	_, err = join.Join(t.Context(), c.joinOpts("kv1", n.url))
 	if !errors.As(err, &je) || je.Status != http.StatusConflict || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("Join under a live name: %v, want a one-line 409 JoinError", err)
 	}
-	_, err = registry.Join(t.Context(), c.joinOpts("kv2", deadURL(t)))
+	_, err = join.Join(t.Context(), c.joinOpts("kv2", deadURL(t)))
 	if !errors.As(err, &je) || je.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("Join of an unreachable node: %v, want a 422 JoinError", err)
 	}
@@ -44,40 +45,40 @@ func TestFirstJoinRefused(t *testing.T) {
 func TestJoinErrorsBeforeAdmission(t *testing.T) {
 	noLeaks(t)
 	n := newNode(t)
-	base := registry.JoinOptions{Proxy: deadURL(t), Token: testCode, Name: "kv1", URL: n.url, DialTimeout: time.Second}
+	base := join.Options{Proxy: deadURL(t), Token: testCode, Name: "kv1", URL: n.url, DialTimeout: time.Second}
 
 	// Nothing listens at the proxy's address: a plain error, not a refusal.
-	_, err := registry.Join(t.Context(), base)
-	var je *registry.JoinError
+	_, err := join.Join(t.Context(), base)
+	var je *join.Error
 	if err == nil || errors.As(err, &je) || !strings.Contains(err.Error(), "cannot reach the proxy") {
 		t.Fatalf("Join of a dead proxy: %v", err)
 	}
 	// A URL that is not a kvclass proxy.
 	opts := base
 	opts.Proxy = n.url
-	_, err = registry.Join(t.Context(), opts)
+	_, err = join.Join(t.Context(), opts)
 	if !errors.As(err, &je) || je.Status != http.StatusServiceUnavailable && je.Status != http.StatusNotFound {
 		t.Fatalf("Join of a non-proxy: %v, want a JoinError", err)
 	}
 	// Bad options fail before any network.
-	for _, change := range []func(*registry.JoinOptions){
-		func(o *registry.JoinOptions) { o.Token = "" },
-		func(o *registry.JoinOptions) { o.Name = "bad name" },
-		func(o *registry.JoinOptions) { o.URL = "ftp://x" },
-		func(o *registry.JoinOptions) { o.Proxy = "192.168.1.5:5003" },
-		func(o *registry.JoinOptions) { o.Proxy = "ws://h:1" },
-		func(o *registry.JoinOptions) { o.Secret = "short" },
+	for _, change := range []func(*join.Options){
+		func(o *join.Options) { o.Token = "" },
+		func(o *join.Options) { o.Name = "bad name" },
+		func(o *join.Options) { o.URL = "ftp://x" },
+		func(o *join.Options) { o.Proxy = "192.168.1.5:5003" },
+		func(o *join.Options) { o.Proxy = "ws://h:1" },
+		func(o *join.Options) { o.Secret = "short" },
 	} {
 		opts := base
 		change(&opts)
-		if _, err := registry.Join(t.Context(), opts); err == nil || errors.As(err, &je) {
+		if _, err := join.Join(t.Context(), opts); err == nil || errors.As(err, &je) {
 			t.Errorf("Join(%+v): %v, want an options error", opts, err)
 		}
 	}
 	// The context bounds the first join.
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := registry.Join(ctx, base); err == nil {
+	if _, err := join.Join(ctx, base); err == nil {
 		t.Fatal("Join with a cancelled context succeeded")
 	}
 }
@@ -98,8 +99,8 @@ func TestHostileProxyMessages(t *testing.T) {
 		_ = conn.WriteJSON(map[string]any{"error": "\x1b[2J\x1b[31mpwned\r\nline two\a", "status": 418})
 	}))
 	defer srv.Close()
-	_, err := registry.Join(t.Context(), registry.JoinOptions{Proxy: srv.URL, Token: testCode, Name: "kv1", URL: n.url})
-	var je *registry.JoinError
+	_, err := join.Join(t.Context(), join.Options{Proxy: srv.URL, Token: testCode, Name: "kv1", URL: n.url})
+	var je *join.Error
 	if !errors.As(err, &je) || je.Status != 418 {
 		t.Fatalf("Join: %v", err)
 	}
@@ -139,7 +140,7 @@ func TestLeaveFallsBackToHTTP(t *testing.T) {
 	n := newNode(t)
 	opts := c.joinOpts("kv1", n.url)
 	opts.Proxy = front.URL
-	s, err := registry.Join(t.Context(), opts)
+	s, err := join.Join(t.Context(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +152,7 @@ func TestLeaveFallsBackToHTTP(t *testing.T) {
 		conn.Close()
 	}
 	mu.Unlock()
-	eventually(t, "the session to fail a rejoin", func() bool {
+	testwait.For(t, "the session to fail a rejoin", func() bool {
 		return strings.Contains(c.logs.String(), "down for maintenance")
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)

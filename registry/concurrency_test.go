@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvclass/kvclass/internal/testwait"
 	"github.com/kvclass/kvclass/registry"
+	"github.com/kvclass/kvclass/registry/join"
 )
 
 // consistent reports what is wrong with a member list: config places first,
@@ -70,12 +72,12 @@ func TestManyNodesConcurrently(t *testing.T) {
 		})
 	}
 
-	sessions := make([]*registry.Session, nodes)
+	sessions := make([]*join.Session, nodes)
 	var wg sync.WaitGroup
 	errs := make(chan error, nodes)
 	for i := range nodes {
 		wg.Go(func() {
-			s, err := registry.Join(t.Context(), c.joinOpts(fmt.Sprintf("n%03d", i), n.url))
+			s, err := join.Join(t.Context(), c.joinOpts(fmt.Sprintf("n%03d", i), n.url))
 			if err != nil {
 				errs <- err
 				return
@@ -105,7 +107,7 @@ func TestManyNodesConcurrently(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	eventually(t, "every joined node down", func() bool {
+	testwait.For(t, "every joined node down", func() bool {
 		list := c.reg.Members()
 		return len(list) == nodes+1 && !slices.ContainsFunc(list[1:], func(m registry.Member) bool { return m.Up })
 	})

@@ -38,6 +38,24 @@ func (d *delivery) closeSession(e *entry, code int, reason string) {
 	}
 }
 
+// update is the one way the registry changes. It runs step under r.mu with
+// a fresh delivery; step changes entries and records in the delivery what
+// changed and which websockets to close. update then rebuilds the list if
+// anything changed, releases the lock, closes those websockets and delivers
+// the changes to OnChange and Notify, in order with every other update.
+//
+// step runs under the registry's lock: it must not block, do I/O, or call
+// anything that takes r.mu. Its error is returned as it is.
+func (r *Registry) update(step func(d *delivery) error) error {
+	var d delivery
+	r.mu.Lock()
+	err := step(&d)
+	r.publish(&d)
+	r.mu.Unlock()
+	d.run(r)
+	return err
+}
+
 // publish rebuilds the list and takes a delivery ticket when anything
 // changed. Called with r.mu held.
 func (r *Registry) publish(d *delivery) {

@@ -17,7 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvclass/kvclass/internal/testwait"
 	"github.com/kvclass/kvclass/registry"
+	"github.com/kvclass/kvclass/registry/join"
 )
 
 const testCode = "amber-otter-42"
@@ -124,7 +126,7 @@ func (c *class) kinds() []string {
 	defer c.mu.Unlock()
 	out := make([]string, len(c.changes))
 	for i, ch := range c.changes {
-		out[i] = ch.Kind + ":" + ch.Member.Name
+		out[i] = string(ch.Kind) + ":" + ch.Member.Name
 	}
 	return out
 }
@@ -153,7 +155,7 @@ func (c *class) mustMember(name string) (registry.Member, int) {
 func (c *class) waitMember(name, what string, cond func(registry.Member, bool) bool) registry.Member {
 	c.t.Helper()
 	var m registry.Member
-	eventually(c.t, what, func() bool {
+	testwait.For(c.t, what, func() bool {
 		var ok bool
 		m, _, ok = c.member(name)
 		return cond(m, ok)
@@ -182,8 +184,8 @@ func (c *class) waitGone(name string) {
 }
 
 // joinOpts are client options for a node named name at nodeURL.
-func (c *class) joinOpts(name, nodeURL string) registry.JoinOptions {
-	return registry.JoinOptions{
+func (c *class) joinOpts(name, nodeURL string) join.Options {
+	return join.Options{
 		Proxy:       c.url,
 		Token:       testCode,
 		Name:        name,
@@ -196,9 +198,9 @@ func (c *class) joinOpts(name, nodeURL string) registry.JoinOptions {
 }
 
 // join joins a websocket node and closes its session at cleanup.
-func (c *class) join(name, nodeURL string) *registry.Session {
+func (c *class) join(name, nodeURL string) *join.Session {
 	c.t.Helper()
-	s, err := registry.Join(c.t.Context(), c.joinOpts(name, nodeURL))
+	s, err := join.Join(c.t.Context(), c.joinOpts(name, nodeURL))
 	if err != nil {
 		c.t.Fatalf("join %s: %v", name, err)
 	}
@@ -296,18 +298,6 @@ func names(list []registry.Member) []string {
 		out[i] = m.Name
 	}
 	return out
-}
-
-// eventually polls cond until it holds or waitFor passes.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitFor)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // noLeaks fails the test if goroutines it started outlive it. Call it first,

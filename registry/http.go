@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/kvclass/kvclass/kvapi"
 	"io"
 	"net/http"
 )
@@ -53,7 +54,7 @@ func allowMethod(w http.ResponseWriter, req *http.Request, method string) bool {
 }
 
 func (r *Registry) serveJoin(w http.ResponseWriter, req *http.Request) {
-	var jr joinRequest
+	var jr kvapi.JoinRequest
 	if err := decodeBody(w, req, &jr); err != nil {
 		writeRefusal(w, err)
 		return
@@ -63,17 +64,11 @@ func (r *Registry) serveJoin(w http.ResponseWriter, req *http.Request) {
 		writeRefusal(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, reply)
-}
-
-// nodeRequest is the body of POST /registry/heartbeat and /registry/leave.
-type nodeRequest struct {
-	Name   string `json:"name"`
-	Secret string `json:"secret"`
+	kvapi.WriteValue(w, http.StatusOK, reply)
 }
 
 func (r *Registry) serveHeartbeat(w http.ResponseWriter, req *http.Request) {
-	var nr nodeRequest
+	var nr kvapi.NodeRequest
 	if err := decodeBody(w, req, &nr); err != nil {
 		writeRefusal(w, err)
 		return
@@ -83,11 +78,11 @@ func (r *Registry) serveHeartbeat(w http.ResponseWriter, req *http.Request) {
 		writeRefusal(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"name": nr.Name, "heartbeat_ms": interval.Milliseconds()})
+	kvapi.WriteValue(w, http.StatusOK, map[string]any{"name": nr.Name, "heartbeat_ms": interval.Milliseconds()})
 }
 
 func (r *Registry) serveLeave(w http.ResponseWriter, req *http.Request) {
-	var nr nodeRequest
+	var nr kvapi.NodeRequest
 	if err := decodeBody(w, req, &nr); err != nil {
 		writeRefusal(w, err)
 		return
@@ -96,7 +91,7 @@ func (r *Registry) serveLeave(w http.ResponseWriter, req *http.Request) {
 		writeRefusal(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"name": nr.Name, "status": "down", "reason": reasonStopped})
+	kvapi.WriteValue(w, http.StatusOK, map[string]any{"name": nr.Name, "status": "down", "reason": reasonStopped})
 }
 
 // decodeBody reads a JSON object of at most maxBody bytes into v.
@@ -123,26 +118,15 @@ func decodeObject(data []byte, v any) error {
 		if errors.As(err, &typeErr) && typeErr.Field != "" {
 			return refuse(http.StatusBadRequest, "field %q must be a %s", typeErr.Field, typeErr.Type.Kind())
 		}
-		return refuse(http.StatusBadRequest, "malformed JSON: %s", truncate(err.Error(), 100))
+		return refuse(http.StatusBadRequest, "malformed JSON: %s", kvapi.Truncate(err.Error(), 100))
 	}
 	return nil
 }
 
 func writeRefusal(w http.ResponseWriter, err error) {
-	ref := asRefusal(err)
-	writeError(w, ref.status, ref.msg)
+	kvapi.WriteError(w, asRefusal(err))
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, errorReply{Error: msg})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		status, body = http.StatusInternalServerError, []byte(`{"error":"internal error"}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(body, '\n'))
+	kvapi.WriteError(w, kvapi.Errorf(status, msg))
 }

@@ -4,50 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kvclass/kvclass/kvapi"
 	"net/http"
 	"time"
 )
 
-// joinRequest is the body of POST /registry/join and the first websocket
-// message.
-type joinRequest struct {
-	Name   string `json:"name"`
-	URL    string `json:"url"`
-	Token  string `json:"token"`
-	Secret string `json:"secret,omitempty"`
-}
-
-// joinReply admits a node.
-type joinReply struct {
-	Name        string `json:"name"`
-	Secret      string `json:"secret"`
-	HeartbeatMS int64  `json:"heartbeat_ms"`
-}
-
-// errorReply is every error body; Status is set on the websocket, where there
-// is no HTTP status line.
-type errorReply struct {
-	Error  string `json:"error"`
-	Status int    `json:"status,omitempty"`
-}
-
-// refusal is a request refused with an HTTP status and a message for the
-// person at the node.
-type refusal struct {
-	status int
-	msg    string
-}
-
-func (e *refusal) Error() string { return e.msg }
-
-func refuse(status int, format string, args ...any) *refusal {
-	return &refusal{status: status, msg: fmt.Sprintf(format, args...)}
+// refuse returns the refusal of a request: an HTTP status and a message for
+// the person at the node.
+func refuse(status int, format string, args ...any) *kvapi.Error {
+	return kvapi.Errorf(status, fmt.Sprintf(format, args...))
 }
 
 // asRefusal turns any error into a refusal; unexpected errors become 500s
 // with a generic message (none is expected).
-func asRefusal(err error) *refusal {
-	var ref *refusal
+func asRefusal(err error) *kvapi.Error {
+	var ref *kvapi.Error
 	if errors.As(err, &ref) {
 		return ref
 	}
@@ -56,55 +27,55 @@ func asRefusal(err error) *refusal {
 
 // join admits a node or refuses it. sess is the node's websocket, nil for a
 // plain HTTP join; interval is the heartbeat interval the node will be told.
-func (r *Registry) join(ctx context.Context, req joinRequest, addr string, sess *wsSession, interval time.Duration) (joinReply, error) {
+func (r *Registry) join(ctx context.Context, req kvapi.JoinRequest, addr string, sess *wsSession, interval time.Duration) (kvapi.JoinReply, error) {
 	if r.isClosed() {
-		return joinReply{}, refuse(http.StatusServiceUnavailable, "the proxy is stopping; try again in a moment")
+		return kvapi.JoinReply{}, refuse(http.StatusServiceUnavailable, "the proxy is stopping; try again in a moment")
 	}
 	turn, err := r.limiter.enter(ctx, addr)
 	if err != nil {
 		r.log.Warn("join refused: too many failed joins", "addr", addr)
-		return joinReply{}, refuse(http.StatusTooManyRequests, "too many failed joins from your address; wait a minute and check the class code")
+		return kvapi.JoinReply{}, refuse(http.StatusTooManyRequests, "too many failed joins from your address; wait a minute and check the class code")
 	}
 	tokenOK := digestOf(req.Token).equal(r.token)
 	turn.done(!tokenOK)
 	if !tokenOK {
-		r.log.Warn("join refused: bad class code", "addr", addr, "node", truncate(req.Name, 40))
+		r.log.Warn("join refused: bad class code", "addr", addr, "node", kvapi.Truncate(req.Name, 40))
 		if turn.limited {
-			return joinReply{}, refuse(http.StatusTooManyRequests, "too many failed joins from your address; wait a minute and check the class code")
+			return kvapi.JoinReply{}, refuse(http.StatusTooManyRequests, "too many failed joins from your address; wait a minute and check the class code")
 		}
-		return joinReply{}, refuse(http.StatusUnauthorized, "bad class code")
+		return kvapi.JoinReply{}, refuse(http.StatusUnauthorized, "bad class code")
 	}
-	if err := CheckName(req.Name); err != nil {
-		return joinReply{}, r.refused(addr, req.Name, refuse(http.StatusBadRequest, "%v", err))
+	if err := kvapi.CheckName(req.Name); err != nil {
+		return kvapi.JoinReply{}, r.refused(addr, req.Name, refuse(http.StatusBadRequest, "%v", err))
 	}
 	var presented digest
 	if req.Secret != "" {
-		if !validSecret(req.Secret) {
-			return joinReply{}, r.refused(addr, req.Name, refuse(http.StatusBadRequest, "bad secret: expected %d-%d characters of base64url", minSecretLen, maxSecretLen))
+		if !kvapi.ValidSecret(req.Secret) {
+			return kvapi.JoinReply{}, r.refused(addr, req.Name, refuse(http.StatusBadRequest, "bad secret: expected %d-%d characters of base64url", kvapi.MinSecretLen, kvapi.MaxSecretLen))
 		}
 		presented = digestOf(req.Secret)
 		if r.wasKicked(presented) {
-			return joinReply{}, r.refused(addr, req.Name, refuse(http.StatusForbidden, "this node was removed from the class by the instructor"))
+			return kvapi.JoinReply{}, r.refused(addr, req.Name, refuse(http.StatusForbidden, "this node was removed from the class by the instructor"))
 		}
 	}
 	u, err := r.policy.Check(ctx, req.URL)
 	switch {
-	case errors.Is(err, ErrBadURL):
-		return joinReply{}, r.refused(addr, req.Name, refuse(http.StatusBadRequest, "%v", err))
+	case errors.Is(err, kvapi.ErrBadURL):
+		return kvapi.JoinReply{}, r.refused(addr, req.Name, refuse(http.StatusBadRequest, "%v", err))
 	case errors.Is(err, ErrNotAllowed):
-		return joinReply{}, r.refused(addr, req.Name, refuse(http.StatusForbidden, "URL not allowed: %v", err))
+		return kvapi.JoinReply{}, r.refused(addr, req.Name, refuse(http.StatusForbidden, "URL not allowed: %v", err))
 	case err != nil:
-		return joinReply{}, r.refused(addr, req.Name, refuse(http.StatusUnprocessableEntity, "cannot reach your node at %s: %v", truncate(req.URL, 200), err))
+		return kvapi.JoinReply{}, r.refused(addr, req.Name, refuse(http.StatusUnprocessableEntity, "cannot reach your node at %s: %v", kvapi.Truncate(req.URL, 200), err))
 	}
 	nodeURL := u.String()
 	r.mu.Lock()
 	err = r.admissible(req.Name, req.Secret != "", presented, nodeURL)
 	r.mu.Unlock()
 	if err != nil {
-		return joinReply{}, r.refused(addr, req.Name, err)
+		return kvapi.JoinReply{}, r.refused(addr, req.Name, err)
 	}
 	if err := getHealth(ctx, r.probe, nodeURL, r.opts.UserAgent); err != nil {
-		return joinReply{}, r.refused(addr, req.Name, refuse(http.StatusUnprocessableEntity,
+		return kvapi.JoinReply{}, r.refused(addr, req.Name, refuse(http.StatusUnprocessableEntity,
 			"cannot reach your node at %s/health: %v (is the node running, and is this the URL others can reach it at?)", nodeURL, err))
 	}
 	secret := req.Secret
@@ -112,15 +83,15 @@ func (r *Registry) join(ctx context.Context, req joinRequest, addr string, sess 
 		secret = newSecret()
 	}
 	if err := r.admit(req.Name, nodeURL, secret, presented, req.Secret != "", sess, interval); err != nil {
-		return joinReply{}, r.refused(addr, req.Name, err)
+		return kvapi.JoinReply{}, r.refused(addr, req.Name, err)
 	}
 	r.log.Info("node joined", "node", req.Name, "url", nodeURL, "addr", addr)
-	return joinReply{Name: req.Name, Secret: secret, HeartbeatMS: interval.Milliseconds()}, nil
+	return kvapi.JoinReply{Name: req.Name, Secret: secret, HeartbeatMS: interval.Milliseconds()}, nil
 }
 
 // refused logs a refused join and returns err.
 func (r *Registry) refused(addr, name string, err error) error {
-	r.log.Info("join refused", "addr", addr, "node", truncate(name, 40), "status", asRefusal(err).status, "reason", err.Error())
+	r.log.Info("join refused", "addr", addr, "node", kvapi.Truncate(name, 40), "status", asRefusal(err).Status, "reason", err.Error())
 	return err
 }
 
@@ -151,43 +122,39 @@ func (r *Registry) admissible(name string, hasSecret bool, secret digest, nodeUR
 // admit commits a join: a new member, a rejoin of the same node (its URL may
 // change), or a takeover of a down node's name and place.
 func (r *Registry) admit(name, nodeURL, secret string, presented digest, hasSecret bool, sess *wsSession, interval time.Duration) error {
-	r.mu.Lock()
-	if err := r.admissible(name, hasSecret, presented, nodeURL); err != nil {
-		r.mu.Unlock()
-		return err
-	}
-	var d delivery
-	now := r.now()
-	e := r.byName[name]
-	isNew := e == nil
-	if isNew {
-		e = &entry{name: name}
-		r.byName[name] = e
-	}
-	old := e.member()
-	sameNode := e.joined && hasSecret && e.secret.equal(presented)
-	if e.session != nil && e.session != sess {
-		reason := "the name was taken over by another node"
-		if sameNode {
-			reason = "replaced by a newer connection of the same node"
+	return r.update(func(d *delivery) error {
+		if err := r.admissible(name, hasSecret, presented, nodeURL); err != nil {
+			return err
 		}
-		d.closeSession(e, closeReplaced, reason)
-	}
-	e.joined, e.secret, e.url = true, digestOf(secret), nodeURL
-	e.interval, e.lastBeat, e.session = interval, now, sess
-	if isNew || !e.up {
-		e.up, e.reason, e.since = true, "", now
-	}
-	if isNew {
-		d.changes = append(d.changes, Change{Kind: ChangeJoin, Member: e.member()})
-	} else {
-		d.changes = diff(old, e.member())
-		d.listChanged = old != e.member()
-	}
-	r.publish(&d)
-	r.mu.Unlock()
-	d.run(r)
-	return nil
+		now := r.now()
+		e := r.byName[name]
+		isNew := e == nil
+		if isNew {
+			e = &entry{name: name}
+			r.byName[name] = e
+		}
+		old := e.member()
+		sameNode := e.joined && hasSecret && e.secret.equal(presented)
+		if e.session != nil && e.session != sess {
+			reason := "the name was taken over by another node"
+			if sameNode {
+				reason = "replaced by a newer connection of the same node"
+			}
+			d.closeSession(e, kvapi.CloseReplaced, reason)
+		}
+		e.joined, e.secret, e.url = true, digestOf(secret), nodeURL
+		e.interval, e.lastBeat, e.session = interval, now, sess
+		if isNew || !e.up {
+			e.up, e.reason, e.since = true, "", now
+		}
+		if isNew {
+			d.changes = append(d.changes, Change{Kind: ChangeJoin, Member: e.member()})
+		} else {
+			d.changes = diff(old, e.member())
+			d.listChanged = old != e.member()
+		}
+		return nil
+	})
 }
 
 func (r *Registry) wasKicked(s digest) bool {
@@ -232,7 +199,7 @@ func (r *Registry) markDown(e *entry, reason string, d *delivery) {
 func (r *Registry) nodeAuth(name, secret string) (*entry, error) {
 	e := r.byName[name]
 	if e == nil || !e.joined {
-		return nil, refuse(http.StatusNotFound, "no node %q has joined; join again", truncate(name, 40))
+		return nil, refuse(http.StatusNotFound, "no node %q has joined; join again", kvapi.Truncate(name, 40))
 	}
 	if !e.secret.equal(digestOf(secret)) {
 		return nil, refuse(http.StatusForbidden, "the secret does not match node %q", name)
@@ -241,39 +208,35 @@ func (r *Registry) nodeAuth(name, secret string) (*entry, error) {
 }
 
 // heartbeat handles POST /registry/heartbeat.
-func (r *Registry) heartbeat(name, secret string) (time.Duration, error) {
-	r.mu.Lock()
-	e, err := r.nodeAuth(name, secret)
-	if err != nil {
-		r.mu.Unlock()
-		return 0, err
-	}
-	var d delivery
-	r.beat(e, &d)
-	interval := e.interval
-	r.publish(&d)
-	r.mu.Unlock()
-	d.run(r)
-	return interval, nil
+func (r *Registry) heartbeat(name, secret string) (interval time.Duration, err error) {
+	err = r.update(func(d *delivery) error {
+		e, err := r.nodeAuth(name, secret)
+		if err != nil {
+			return err
+		}
+		r.beat(e, d)
+		interval = e.interval
+		return nil
+	})
+	return interval, err
 }
 
 // leave handles POST /registry/leave: the node is stopping. It is marked down
 // at once with reason "stopped" and keeps its place until the expiry.
 func (r *Registry) leave(name, secret string) error {
-	r.mu.Lock()
-	e, err := r.nodeAuth(name, secret)
-	if err != nil {
-		r.mu.Unlock()
-		return err
+	err := r.update(func(d *delivery) error {
+		e, err := r.nodeAuth(name, secret)
+		if err != nil {
+			return err
+		}
+		d.closeSession(e, kvapi.CloseLeft, "the node left")
+		r.markDown(e, reasonStopped, d)
+		return nil
+	})
+	if err == nil {
+		r.log.Info("node left", "node", name)
 	}
-	var d delivery
-	d.closeSession(e, closeLeft, "the node left")
-	r.markDown(e, reasonStopped, &d)
-	r.publish(&d)
-	r.mu.Unlock()
-	r.log.Info("node left", "node", name)
-	d.run(r)
-	return nil
+	return err
 }
 
 // Reasons a member is down.

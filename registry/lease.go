@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"errors"
+	"github.com/kvclass/kvclass/kvapi"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -67,34 +68,32 @@ func (r *Registry) sweep() time.Duration {
 			next = max(d, time.Millisecond)
 		}
 	}
-	r.mu.Lock()
-	var d delivery
-	for _, m := range r.list {
-		e := r.byName[m.Name]
-		if e == nil || !e.joined {
-			continue
-		}
-		if e.up {
-			deadline := e.lastBeat.Add(missedBeats * e.interval)
-			if now.Before(deadline) {
-				soon(deadline)
+	r.update(func(d *delivery) error {
+		for _, m := range r.list {
+			e := r.byName[m.Name]
+			if e == nil || !e.joined {
 				continue
 			}
-			r.markDown(e, reasonMissed, &d)
-			r.log.Info("node down", "node", e.name, "reason", reasonMissed)
+			if e.up {
+				deadline := e.lastBeat.Add(kvapi.MissedBeats * e.interval)
+				if now.Before(deadline) {
+					soon(deadline)
+					continue
+				}
+				r.markDown(e, reasonMissed, d)
+				r.log.Info("node down", "node", e.name, "reason", reasonMissed)
+			}
+			expires := e.since.Add(r.opts.Expiry)
+			if now.Before(expires) {
+				soon(expires)
+				continue
+			}
+			d.closeSession(e, kvapi.CloseReplaced, "expired")
+			r.release(e, ChangeLeave, d)
+			r.log.Info("node expired", "node", e.name, "down_for", now.Sub(e.since).Round(time.Second).String())
 		}
-		expires := e.since.Add(r.opts.Expiry)
-		if now.Before(expires) {
-			soon(expires)
-			continue
-		}
-		d.closeSession(e, closeReplaced, "expired")
-		r.release(e, ChangeLeave, &d)
-		r.log.Info("node expired", "node", e.name, "down_for", now.Sub(e.since).Round(time.Second).String())
-	}
-	r.publish(&d)
-	r.mu.Unlock()
-	d.run(r)
+		return nil
+	})
 	return next
 }
 
@@ -127,22 +126,21 @@ func (r *Registry) checkConfigNodes(ctx context.Context) {
 
 // applyHealth records one health check of the config node name at url.
 func (r *Registry) applyHealth(name, url string, err error) {
-	r.mu.Lock()
-	e := r.byName[name]
-	if e == nil || e.joined || e.url != url {
-		r.mu.Unlock()
-		return
+	var changes []Change
+	r.update(func(d *delivery) error {
+		e := r.byName[name]
+		if e == nil || e.joined || e.url != url {
+			return nil
+		}
+		if err == nil {
+			r.beat(e, d)
+		} else {
+			r.markDown(e, "health check: "+err.Error(), d)
+		}
+		changes = d.changes
+		return nil
+	})
+	for _, c := range changes {
+		r.log.Info("config node "+string(c.Kind), "node", name, "reason", c.Member.Reason)
 	}
-	var d delivery
-	if err == nil {
-		r.beat(e, &d)
-	} else {
-		r.markDown(e, "health check: "+err.Error(), &d)
-	}
-	r.publish(&d)
-	r.mu.Unlock()
-	for _, c := range d.changes {
-		r.log.Info("config node "+c.Kind, "node", name, "reason", c.Member.Reason)
-	}
-	d.run(r)
 }

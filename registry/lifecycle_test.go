@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvclass/kvclass/internal/testwait"
 	"github.com/kvclass/kvclass/registry"
+	"github.com/kvclass/kvclass/registry/join"
 )
 
 func TestWebsocketLifecycle(t *testing.T) {
@@ -50,7 +52,7 @@ func TestWebsocketLifecycle(t *testing.T) {
 	if m, _ := c.mustMember("kv2"); m.Up || m.Reason != "stopped" {
 		t.Fatalf("after Leave and a lease: %+v", m)
 	}
-	if err := s.Leave(ctx); !errors.Is(err, registry.ErrSessionClosed) {
+	if err := s.Leave(ctx); !errors.Is(err, join.ErrSessionClosed) {
 		t.Fatalf("second Leave: %v, want ErrSessionClosed", err)
 	}
 	want := []string{"join:kv1", "join:kv2", "down:kv2"}
@@ -129,10 +131,10 @@ func TestKick(t *testing.T) {
 	}
 	// Its session notices, keeps trying (that is the contract) and is
 	// refused: it does not come back by itself.
-	eventually(t, "the kicked session to log why", func() bool {
+	testwait.For(t, "the kicked session to log why", func() bool {
 		return strings.Contains(c.logs.String(), "removed this node from the class")
 	})
-	eventually(t, "the kicked session's rejoin to be refused", func() bool {
+	testwait.For(t, "the kicked session's rejoin to be refused", func() bool {
 		return strings.Contains(c.logs.String(), "removed from the class by the instructor (403)")
 	})
 	time.Sleep(100 * time.Millisecond)
@@ -259,8 +261,8 @@ func TestProxyRestart(t *testing.T) {
 	}
 	reg1, stop1 := start(ln)
 	logs := &syncBuffer{}
-	join := func(name string) *registry.Session {
-		s, err := registry.Join(t.Context(), registry.JoinOptions{
+	join := func(name string) *join.Session {
+		s, err := join.Join(t.Context(), join.Options{
 			Proxy: "http://" + addr, Token: testCode, Name: name, URL: n.url,
 			MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, Logger: newLogger(logs),
 		})
@@ -277,13 +279,13 @@ func TestProxyRestart(t *testing.T) {
 	stop1()
 
 	var ln2 net.Listener
-	eventually(t, "the address to be free again", func() bool {
+	testwait.For(t, "the address to be free again", func() bool {
 		ln2, err = net.Listen("tcp", addr)
 		return err == nil
 	})
 	reg2, stop2 := start(ln2)
 	defer stop2()
-	eventually(t, "both nodes back in the restarted proxy", func() bool {
+	testwait.For(t, "both nodes back in the restarted proxy", func() bool {
 		list := reg2.Members()
 		return len(list) == 2 && list[0].Up && list[1].Up
 	})
@@ -298,7 +300,7 @@ func TestProxyRestart(t *testing.T) {
 	}
 	// The new proxy adopted the secret: a later rejoin with it still works.
 	s1.SetURL(moved.url)
-	eventually(t, "kv1 at its new URL", func() bool {
+	testwait.For(t, "kv1 at its new URL", func() bool {
 		list := reg2.Members()
 		return len(list) == 2 && list[0].Name == "kv1" && list[0].URL == moved.url && list[0].Up
 	})

@@ -29,20 +29,23 @@ type Member struct {
 	Since time.Time
 }
 
-// Kinds of Change, the same words as the page's node events.
+// ChangeKind says what happened to a member.
+type ChangeKind string
+
+// Kinds of Change.
 const (
-	ChangeJoin  = "join"  // a new member was added
-	ChangeLeave = "leave" // a member was removed: down longer than the expiry
-	ChangeKick  = "kick"  // a member was removed by the instructor
-	ChangeUp    = "up"    // a member was marked up
-	ChangeDown  = "down"  // a member was marked down, or its reason changed
-	ChangeURL   = "url"   // a member's URL changed
+	ChangeJoin  ChangeKind = "join"  // a new member was added
+	ChangeLeave ChangeKind = "leave" // a member was removed: down longer than the expiry
+	ChangeKick  ChangeKind = "kick"  // a member was removed by the instructor
+	ChangeUp    ChangeKind = "up"    // a member was marked up
+	ChangeDown  ChangeKind = "down"  // a member was marked down, or its reason changed
+	ChangeURL   ChangeKind = "url"   // a member's URL changed
 )
 
 // Change is one membership change, delivered to Options.Notify in order.
 type Change struct {
-	// Kind is one of the Change* constants.
-	Kind string
+	// Kind is what happened.
+	Kind ChangeKind
 	// Member is the member's state after the change (its last state for
 	// leave and kick).
 	Member Member

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvclass/kvclass/internal/testwait"
 	"github.com/kvclass/kvclass/registry"
 )
 
@@ -154,7 +155,7 @@ func TestCallbacksSeeEveryChangeInOrder(t *testing.T) {
 			}
 		default:
 			if i < 0 || list[i] != ch.Member {
-				bad.Store("list does not reflect " + ch.Kind + " " + ch.Member.Name)
+				bad.Store("list does not reflect " + string(ch.Kind) + " " + ch.Member.Name)
 			}
 		}
 	}
@@ -171,7 +172,7 @@ func TestCallbacksSeeEveryChangeInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	eventually(t, "a to expire", func() bool { return len(c.kinds()) == 9 })
+	testwait.For(t, "a to expire", func() bool { return len(c.kinds()) == 9 })
 	if v := bad.Load(); v != nil {
 		t.Fatal(v)
 	}

@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kvclass/kvclass/kvapi"
 	"net"
 	"net/netip"
 	"net/url"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 )
@@ -17,16 +16,9 @@ import (
 // URL points (a registry join answers it with 403).
 var ErrNotAllowed = errors.New("address not allowed")
 
-// ErrBadURL is wrapped by every refusal of a URL's form: scheme, host,
-// userinfo, query (a registry join answers it with 400).
-var ErrBadURL = errors.New("bad URL")
-
 // ErrUnresolvable is wrapped when a URL's host name does not resolve (a
 // registry join answers it with 422: the node is not reachable).
 var ErrUnresolvable = errors.New("host does not resolve")
-
-// maxURLLen bounds the length of a node URL.
-const maxURLLen = 1024
 
 // Policy decides which node URLs a registry accepts from joining nodes and
 // which addresses it dials for them. Config nodes are the instructor's own and
@@ -88,10 +80,10 @@ var (
 // Check parses rawURL and decides whether a joining node may use it: only
 // http and https, a host, no userinfo, query or fragment, and every address
 // the host resolves to allowed. It returns the URL in normal form (lower-case
-// scheme and host, no trailing slash). Refusals wrap ErrBadURL, ErrNotAllowed
+// scheme and host, no trailing slash). Refusals wrap kvapi.ErrBadURL, ErrNotAllowed
 // or ErrUnresolvable.
 func (p Policy) Check(ctx context.Context, rawURL string) (*url.URL, error) {
-	u, err := ParseNodeURL(rawURL)
+	u, err := kvapi.ParseNodeURL(rawURL)
 	if err != nil {
 		return nil, err
 	}
@@ -188,52 +180,10 @@ func embeddedIPv4(addr netip.Addr) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-// ParseNodeURL checks that rawURL has the form of a node's base URL,
-// http(s)://host[:port] with nothing after it, and returns it in normal form.
-func ParseNodeURL(rawURL string) (*url.URL, error) {
-	if rawURL == "" {
-		return nil, fmt.Errorf("%w: the URL is empty", ErrBadURL)
-	}
-	if len(rawURL) > maxURLLen {
-		return nil, fmt.Errorf("%w: the URL is longer than %d bytes", ErrBadURL, maxURLLen)
-	}
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadURL, shortErr(err))
-	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	switch {
-	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, fmt.Errorf("%w: %q: only http:// and https:// URLs are accepted", ErrBadURL, rawURL)
-	case u.Opaque != "":
-		return nil, fmt.Errorf("%w: %q: write it as http://host:port", ErrBadURL, rawURL)
-	case u.User != nil:
-		return nil, fmt.Errorf("%w: a node URL may not carry a user name or password", ErrBadURL)
-	case u.Hostname() == "":
-		return nil, fmt.Errorf("%w: %q has no host", ErrBadURL, rawURL)
-	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		return nil, fmt.Errorf("%w: a node URL may not have a query or a fragment", ErrBadURL)
-	}
-	if port := u.Port(); port != "" {
-		n, err := strconv.Atoi(port)
-		if err != nil || n < 1 || n > 65535 {
-			return nil, fmt.Errorf("%w: port %q is not a port number", ErrBadURL, port)
-		}
-	} else if strings.HasSuffix(u.Host, ":") {
-		return nil, fmt.Errorf("%w: %q has an empty port", ErrBadURL, rawURL)
-	}
-	u.Host = strings.ToLower(u.Host)
-	if strings.Trim(u.Path, "/") != "" {
-		return nil, fmt.Errorf("%w: %q: a node URL has no path; write it as scheme://host:port", ErrBadURL, rawURL)
-	}
-	u.Path, u.RawPath = "", ""
-	return u, nil
-}
-
 // sameURL reports whether two URLs name the same node, comparing normal forms.
 func sameURL(a, b string) bool {
-	ua, errA := ParseNodeURL(a)
-	ub, errB := ParseNodeURL(b)
+	ua, errA := kvapi.ParseNodeURL(a)
+	ub, errB := kvapi.ParseNodeURL(b)
 	if errA != nil || errB != nil {
 		return a == b
 	}

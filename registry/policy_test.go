@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvclass/kvclass/kvapi"
 	"github.com/kvclass/kvclass/registry"
 )
 
@@ -27,13 +28,13 @@ func TestPolicyCheck(t *testing.T) {
 		want error // nil: allowed
 	}{
 		{strict, "http://93.184.215.14:8080", nil},
-		{strict, "http://93.184.215.14:8080/kv", registry.ErrBadURL}, // the proxy calls base URLs only
+		{strict, "http://93.184.215.14:8080/kv", kvapi.ErrBadURL}, // the proxy calls base URLs only
 		{strict, "HTTPS://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/", nil},
-		{strict, "ftp://93.184.215.14/", registry.ErrBadURL},
-		{strict, "http://u@93.184.215.14/", registry.ErrBadURL},
-		{strict, "http://93.184.215.14/#x", registry.ErrBadURL},
-		{strict, "http:93.184.215.14", registry.ErrBadURL},
-		{strict, "", registry.ErrBadURL},
+		{strict, "ftp://93.184.215.14/", kvapi.ErrBadURL},
+		{strict, "http://u@93.184.215.14/", kvapi.ErrBadURL},
+		{strict, "http://93.184.215.14/#x", kvapi.ErrBadURL},
+		{strict, "http:93.184.215.14", kvapi.ErrBadURL},
+		{strict, "", kvapi.ErrBadURL},
 		{strict, "http://169.254.169.254/", registry.ErrNotAllowed},
 		{strict, "http://[fd00:ec2::254]/", registry.ErrNotAllowed},
 		{strict, "http://100.100.100.200/", registry.ErrNotAllowed},

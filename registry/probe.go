@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kvclass/kvclass/kvapi"
 	"io"
 	"net"
 	"net/http"
@@ -50,7 +51,7 @@ func getHealth(ctx context.Context, client *http.Client, base, userAgent string)
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
 	if resp.StatusCode != http.StatusOK {
 		if code := resp.Header.Get("Ngrok-Error-Code"); code != "" {
-			return fmt.Errorf("ngrok answered %s (HTTP %d)", truncate(code, 40), resp.StatusCode)
+			return fmt.Errorf("ngrok answered %s (HTTP %d)", kvapi.Truncate(code, 40), resp.StatusCode)
 		}
 		return fmt.Errorf("GET /health answered HTTP %d", resp.StatusCode)
 	}

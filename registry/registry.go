@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/kvclass/kvclass/kvapi"
 )
 
 // Errors returned by Kick.
@@ -23,9 +24,6 @@ var (
 	// holds: it leaves the list when the config file says so.
 	ErrStaticNode = errors.New("config nodes cannot be kicked")
 )
-
-// missedBeats is how many heartbeat intervals may pass before a node is down.
-const missedBeats = 3
 
 // maxKicked bounds how many kicked node secrets are remembered.
 const maxKicked = 4096
@@ -137,7 +135,7 @@ func New(opts Options) (*Registry, error) {
 		if _, dup := r.byName[s.Name]; dup {
 			return nil, fmt.Errorf("registry: config node name %q appears twice", s.Name)
 		}
-		u, err := ParseNodeURL(s.URL)
+		u, err := kvapi.ParseNodeURL(s.URL)
 		if err != nil {
 			return nil, fmt.Errorf("registry: config node %q: %w", s.Name, err)
 		}
@@ -167,25 +165,23 @@ func (r *Registry) Members() []Member {
 // holding a config place gives the place back to the config node. It returns
 // ErrUnknownNode or ErrStaticNode when there is no joined node to kick.
 func (r *Registry) Kick(name string) error {
-	r.mu.Lock()
-	e := r.byName[name]
-	switch {
-	case e == nil:
-		r.mu.Unlock()
-		return fmt.Errorf("kick %q: %w", name, ErrUnknownNode)
-	case !e.joined:
-		r.mu.Unlock()
-		return fmt.Errorf("kick %q: %w", name, ErrStaticNode)
+	err := r.update(func(d *delivery) error {
+		e := r.byName[name]
+		switch {
+		case e == nil:
+			return fmt.Errorf("kick %q: %w", name, ErrUnknownNode)
+		case !e.joined:
+			return fmt.Errorf("kick %q: %w", name, ErrStaticNode)
+		}
+		r.rememberKicked(e.secret)
+		d.closeSession(e, kvapi.CloseKicked, "removed by the instructor")
+		r.release(e, ChangeKick, d)
+		return nil
+	})
+	if err == nil {
+		r.log.Info("node kicked", "node", name)
 	}
-	r.rememberKicked(e.secret)
-	var d delivery
-	d.closeSession(e, closeKicked, "removed by the instructor")
-	r.release(e, ChangeKick, &d)
-	r.publish(&d)
-	r.mu.Unlock()
-	r.log.Info("node kicked", "node", name)
-	d.run(r)
-	return nil
+	return err
 }
 
 // rememberKicked records a kicked secret, forgetting the oldest past maxKicked.
@@ -204,7 +200,7 @@ func (r *Registry) rememberKicked(s digest) {
 // release removes a joined node from its place (kind is ChangeLeave or
 // ChangeKick): a joined-only member leaves the list; a config place goes back
 // to its config node, up until its next health check. Called with r.mu held.
-func (r *Registry) release(e *entry, kind string, d *delivery) {
+func (r *Registry) release(e *entry, kind ChangeKind, d *delivery) {
 	if !e.static {
 		delete(r.byName, e.name)
 		d.changes = append(d.changes, Change{Kind: kind, Member: e.member()})
@@ -225,15 +221,14 @@ func (r *Registry) release(e *entry, kind string, d *delivery) {
 // answers next), refuses further registry requests with 503, and waits for
 // the websocket handlers to return. The member list stays readable.
 func (r *Registry) Close() {
-	r.mu.Lock()
-	r.closed = true
-	var d delivery
-	for s := range r.sessions {
-		d.closing = append(d.closing, sessionClose{s, websocket.CloseGoingAway, "the proxy is stopping"})
-	}
-	r.mu.Unlock()
+	r.update(func(d *delivery) error {
+		r.closed = true
+		for s := range r.sessions {
+			d.closing = append(d.closing, sessionClose{s, websocket.CloseGoingAway, "the proxy is stopping"})
+		}
+		return nil
+	})
 	r.closeFn()
-	d.run(r)
 	r.handlers.Wait()
 	r.probe.CloseIdleConnections()
 	r.health.CloseIdleConnections()

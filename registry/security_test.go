@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvclass/kvclass/internal/testwait"
 	"github.com/kvclass/kvclass/registry"
 )
 
@@ -242,7 +243,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.waitGone("kv1")
-	eventually(t, "the kicked session to log", func() bool { return strings.Contains(c.logs.String(), "removed") })
+	testwait.For(t, "the kicked session to log", func() bool { return strings.Contains(c.logs.String(), "removed") })
 	logs := c.logs.String()
 	for _, secretText := range []string{testCode, wrong, secret, s.Secret(), "not-the-secret-at-all"} {
 		if strings.Contains(logs, secretText) {

@@ -10,20 +10,11 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-)
-
-// Websocket close codes the registry sends, besides the standard ones.
-const (
-	closeKicked   = 4001 // the instructor removed the node
-	closeReplaced = 4002 // a newer connection took the node's place
-	closeLeft     = 4003 // the node left over HTTP
+	"github.com/kvclass/kvclass/kvapi"
 )
 
 // writeWait bounds each websocket write.
 const writeWait = 2 * time.Second
-
-// leaveMessage is the node's last message on its websocket.
-const leaveMessage = "leave"
 
 // wsSession is one node's websocket on the proxy side.
 type wsSession struct {
@@ -35,7 +26,7 @@ type wsSession struct {
 // called from any goroutine.
 func (s *wsSession) close(code int, reason string) {
 	s.once.Do(func() {
-		msg := websocket.FormatCloseMessage(code, truncate(reason, 120))
+		msg := websocket.FormatCloseMessage(code, kvapi.Truncate(reason, 120))
 		_ = s.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
 		_ = s.conn.Close()
 	})
@@ -92,14 +83,14 @@ func (r *Registry) serveWS(w http.ResponseWriter, req *http.Request) {
 		r.log.Debug("websocket closed before its join", "addr", addr, "err", err)
 		return
 	}
-	var jr joinRequest
+	var jr kvapi.JoinRequest
 	err = nil
 	if typ != websocket.TextMessage {
 		err = refuse(http.StatusBadRequest, "the first message must be the join, as JSON text")
 	} else {
 		err = decodeObject(data, &jr)
 	}
-	var reply joinReply
+	var reply kvapi.JoinReply
 	if err == nil {
 		ctx, cancel := context.WithTimeout(r.closeCtx, r.opts.HandshakeTimeout+r.opts.ProbeTimeout)
 		reply, err = r.join(ctx, jr, addr, s, r.opts.Heartbeat)
@@ -109,8 +100,8 @@ func (r *Registry) serveWS(w http.ResponseWriter, req *http.Request) {
 	_ = conn.SetWriteDeadline(time.Now().Add(writeWait))
 	if err != nil {
 		ref := asRefusal(err)
-		_ = conn.WriteJSON(errorReply{Error: ref.msg, Status: ref.status})
-		s.close(websocket.ClosePolicyViolation, ref.msg)
+		_ = conn.WriteJSON(kvapi.RegistryError{Error: ref.Message, Status: ref.Status})
+		s.close(websocket.ClosePolicyViolation, ref.Message)
 		return
 	}
 	if err := conn.WriteJSON(reply); err != nil {
@@ -123,7 +114,7 @@ func (r *Registry) serveWS(w http.ResponseWriter, req *http.Request) {
 // serveSession reads heartbeats until the connection ends or the node leaves.
 func (r *Registry) serveSession(s *wsSession, name string) {
 	conn := s.conn
-	window := (missedBeats + 1) * r.opts.Heartbeat
+	window := (kvapi.MissedBeats + 1) * r.opts.Heartbeat
 	alive := func() {
 		r.sessionBeat(name, s)
 		_ = conn.SetReadDeadline(time.Now().Add(window))
@@ -149,7 +140,7 @@ func (r *Registry) serveSession(s *wsSession, name string) {
 		var msg struct {
 			Type string `json:"type"`
 		}
-		if typ == websocket.TextMessage && json.Unmarshal(data, &msg) == nil && msg.Type == leaveMessage {
+		if typ == websocket.TextMessage && json.Unmarshal(data, &msg) == nil && msg.Type == kvapi.LeaveType {
 			r.sessionLeave(name, s)
 			s.close(websocket.CloseNormalClosure, "bye")
 			return
@@ -160,32 +151,26 @@ func (r *Registry) serveSession(s *wsSession, name string) {
 // sessionBeat records a heartbeat from the websocket s, if s still speaks for
 // name.
 func (r *Registry) sessionBeat(name string, s *wsSession) {
-	r.mu.Lock()
-	e := r.byName[name]
-	if e == nil || e.session != s {
-		r.mu.Unlock()
-		return
-	}
-	var d delivery
-	r.beat(e, &d)
-	r.publish(&d)
-	r.mu.Unlock()
-	d.run(r)
+	r.update(func(d *delivery) error {
+		if e := r.byName[name]; e != nil && e.session == s {
+			r.beat(e, d)
+		}
+		return nil
+	})
 }
 
 // sessionLeave marks name stopped when the websocket s speaks for it.
 func (r *Registry) sessionLeave(name string, s *wsSession) {
-	r.mu.Lock()
-	e := r.byName[name]
-	if e == nil || e.session != s {
-		r.mu.Unlock()
-		return
+	left := false
+	r.update(func(d *delivery) error {
+		if e := r.byName[name]; e != nil && e.session == s {
+			e.session = nil
+			r.markDown(e, reasonStopped, d)
+			left = true
+		}
+		return nil
+	})
+	if left {
+		r.log.Info("node left", "node", name)
 	}
-	var d delivery
-	e.session = nil
-	r.markDown(e, reasonStopped, &d)
-	r.publish(&d)
-	r.mu.Unlock()
-	r.log.Info("node left", "node", name)
-	d.run(r)
 }

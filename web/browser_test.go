@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"github.com/kvclass/kvclass/kvapi"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -179,11 +180,11 @@ func (c *testClass) search(w http.ResponseWriter, r *http.Request) {
 	defer c.mu.Unlock()
 	n := c.node(q.Get("node"))
 	if n == nil {
-		writeError(w, http.StatusNotFound, "no such node")
+		kvapi.WriteError(w, kvapi.Errorf(http.StatusNotFound, "no such node"))
 		return
 	}
 	if n.view.Status == "down" {
-		writeError(w, http.StatusServiceUnavailable, "node "+n.view.Name+" is down")
+		kvapi.WriteError(w, kvapi.Errorf(http.StatusServiceUnavailable, "node "+n.view.Name+" is down"))
 		return
 	}
 	var b strings.Builder

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/kvclass/kvclass/kvapi"
 )
 
 const (
@@ -46,19 +47,19 @@ func (c *client) stop(code int, text string) {
 // closes. Every refusal is a JSON error.
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !websocket.IsWebSocketUpgrade(r) {
-		writeError(w, http.StatusBadRequest, "this is the websocket of the live page; open /state in a browser")
+		kvapi.WriteError(w, kvapi.Errorf(http.StatusBadRequest, "this is the websocket of the live page; open /state in a browser"))
 		return
 	}
 	h.mu.Lock()
 	switch {
 	case h.closed:
 		h.mu.Unlock()
-		writeError(w, http.StatusServiceUnavailable, "server is shutting down")
+		kvapi.WriteError(w, kvapi.Errorf(http.StatusServiceUnavailable, "server is shutting down"))
 		return
 	case h.admitted >= h.opts.MaxClients:
 		h.mu.Unlock()
 		h.log.Warn("ws: viewer refused: too many viewers", "max", h.opts.MaxClients, "remote", r.RemoteAddr)
-		writeError(w, http.StatusServiceUnavailable, "too many viewers; try again later")
+		kvapi.WriteError(w, kvapi.Errorf(http.StatusServiceUnavailable, "too many viewers; try again later"))
 		return
 	}
 	h.admitted++

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/kvclass/kvclass/kvapi"
 )
 
 // Defaults of HubOptions.
@@ -138,7 +139,7 @@ func NewHub(opts HubOptions) *Hub {
 		EnableCompression: true,
 		CheckOrigin:       h.origins.allowed,
 		Error: func(w http.ResponseWriter, _ *http.Request, status int, reason error) {
-			writeError(w, status, reason.Error())
+			kvapi.WriteError(w, kvapi.Errorf(status, reason.Error()))
 		},
 	}
 	h.wg.Add(1)

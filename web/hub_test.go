@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/kvclass/kvclass/internal/testwait"
 )
 
 // wait is how long a test waits for something that should happen at once:
@@ -106,18 +107,6 @@ func readKeys(t testing.TB, conn *websocket.Conn, n int) (keys []string, message
 		}
 	}
 	return keys, messages
-}
-
-// waitFor polls cond until it is true or wait passes.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func seq(prefix string, n int) []string {
@@ -287,7 +276,7 @@ func TestHubDropsSlowClient(t *testing.T) {
 			time.Sleep(time.Millisecond) // let flushes happen between publishes
 		}
 	}
-	waitFor(t, "the slow viewer to be dropped", func() bool { return hub.Clients() == 1 })
+	testwait.For(t, "the slow viewer to be dropped", func() bool { return hub.Clients() == 1 })
 	if slowest > 50*time.Millisecond {
 		t.Errorf("the slowest Publish took %v while a viewer stalled; Publish must not block", slowest)
 	}
@@ -427,10 +416,10 @@ func TestHubMaxClients(t *testing.T) {
 	}
 	checkJSONError(t, resp)
 	a.Close()
-	waitFor(t, "a viewer to leave", func() bool { return hub.Clients() == 1 })
+	testwait.For(t, "a viewer to leave", func() bool { return hub.Clients() == 1 })
 	// Its place frees once its connection has wound down (the close
 	// handshake may take a moment).
-	waitFor(t, "a place to free up", func() bool {
+	testwait.For(t, "a place to free up", func() bool {
 		conn, _, err := dialErr(srv, nil)
 		if err == nil {
 			conn.Close()
@@ -468,8 +457,8 @@ func TestHubPings(t *testing.T) {
 	}()
 	// A viewer that never reads never answers a ping, and is dropped.
 	dial(t, srv, nil)
-	waitFor(t, "two viewers", func() bool { return hub.Clients() == 2 })
-	waitFor(t, "the silent viewer to be dropped", func() bool { return hub.Clients() == 1 })
+	testwait.For(t, "two viewers", func() bool { return hub.Clients() == 2 })
+	testwait.For(t, "the silent viewer to be dropped", func() bool { return hub.Clients() == 1 })
 	time.Sleep(300 * time.Millisecond)
 	if hub.Clients() != 1 {
 		t.Errorf("the answering viewer was dropped")
@@ -484,7 +473,7 @@ func TestHubDropsTalkativeClient(t *testing.T) {
 	read(t, conn)
 	// The write may fail midway: the hub hangs up once the limit is passed.
 	_ = conn.WriteMessage(websocket.TextMessage, make([]byte, 64<<10))
-	waitFor(t, "the viewer that sent too much to be dropped", func() bool { return hub.Clients() == 0 })
+	testwait.For(t, "the viewer that sent too much to be dropped", func() bool { return hub.Clients() == 0 })
 }
 
 func TestHubPublishWithoutViewersKeepsNothing(t *testing.T) {
@@ -522,7 +511,7 @@ func TestHubCloseLeavesNoGoroutines(t *testing.T) {
 			}
 		})
 	}
-	waitFor(t, "five viewers", func() bool { return hub.Clients() == 5 })
+	testwait.For(t, "five viewers", func() bool { return hub.Clients() == 5 })
 	publishKeys(hub, seq("k", 100))
 
 	start := time.Now()
@@ -548,7 +537,7 @@ func TestHubCloseLeavesNoGoroutines(t *testing.T) {
 		t.Errorf("dial after Close: %v; want 503", err)
 	}
 	srv.Close()
-	waitFor(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
+	testwait.For(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
 }
 
 // TestHubCloseDeliversPendingEvents: events published just before Close (a

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"github.com/kvclass/kvclass/kvapi"
 	"io/fs"
 	"mime"
 	"net/http"
@@ -37,12 +38,12 @@ func SetSecurityHeaders(h http.Header) {
 func ServePage(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		writeError(w, http.StatusMethodNotAllowed, "use GET")
+		kvapi.WriteError(w, kvapi.Errorf(http.StatusMethodNotAllowed, "use GET"))
 		return
 	}
 	page, err := assets.ReadFile("assets/index.html")
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, "page missing from the build")
+		kvapi.WriteError(w, kvapi.Errorf(http.StatusInternalServerError, "page missing from the build"))
 		return
 	}
 	h := w.Header()
@@ -65,17 +66,17 @@ func Assets() http.Handler { return assetServer{} }
 func (assetServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		writeError(w, http.StatusMethodNotAllowed, "use GET")
+		kvapi.WriteError(w, kvapi.Errorf(http.StatusMethodNotAllowed, "use GET"))
 		return
 	}
 	name := strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, "/assets"), "/")
 	if name == "" || strings.Contains(name, "/") || !fs.ValidPath(name) {
-		writeError(w, http.StatusNotFound, "no such asset")
+		kvapi.WriteError(w, kvapi.Errorf(http.StatusNotFound, "no such asset"))
 		return
 	}
 	data, err := assets.ReadFile("assets/" + name)
 	if err != nil {
-		writeError(w, http.StatusNotFound, "no such asset")
+		kvapi.WriteError(w, kvapi.Errorf(http.StatusNotFound, "no such asset"))
 		return
 	}
 	sum := sha256.Sum256(data)

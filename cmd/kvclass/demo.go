@@ -12,7 +12,7 @@ import (
 
 	"github.com/kvclass/kvclass/node"
 	"github.com/kvclass/kvclass/proxy"
-	"github.com/kvclass/kvclass/registry"
+	"github.com/kvclass/kvclass/serve"
 )
 
 // runDemo is "kvclass demo": the seed's classic setup in one process, N
@@ -21,7 +21,7 @@ import (
 // another in name order, the way students' nodes do.
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("demo", stderr)
-	mode := fs.String("mode", proxy.Sharding, "sharding or replication")
+	modeFlag := fs.String("mode", string(proxy.Sharding), "sharding or replication")
 	count := fs.Int("nodes", 3, "how many `N` nodes to run")
 	base := fs.Int("base-port", 5000, "first node's `PORT`; the proxy takes PORT+N")
 	host := fs.String("host", "127.0.0.1", "`ADDR` to listen on")
@@ -29,8 +29,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *mode != proxy.Sharding && *mode != proxy.Replication {
-		return usageError("unknown --mode %q: use sharding or replication", *mode)
+	mode, err := parseMode(*modeFlag)
+	if err != nil {
+		return err
 	}
 	if *count < 1 || *count > 64 {
 		return usageError("--nodes must be between 1 and 64")
@@ -51,12 +52,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	path := *statePath
 	if path == "" {
-		var err error
-		if path, err = registry.DefaultStatePath(); err != nil {
+		if path, err = proxy.DefaultStatePath(); err != nil {
 			return usageError("no --state given and %v", err)
 		}
 	}
-	secrets, err := registry.LoadSecrets(path, "", "")
+	secrets, err := proxy.LoadSecrets(path, "", "")
 	if err != nil {
 		return usageError("%v", err)
 	}
@@ -65,7 +65,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	proxyCtx, stopProxy := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopProxy()
 	p, err := proxy.New(proxy.Config{
-		Mode:         *mode,
+		Mode:         mode,
 		Host:         *host,
 		Port:         *base + *count,
 		Token:        secrets.ClassCode,
@@ -106,7 +106,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		if err != nil {
 			stopAll()
-			var le *node.ListenError
+			var le *serve.ListenError
 			if errors.As(err, &le) {
 				return usageError("%v: move the demo with --base-port", err)
 			}
@@ -114,14 +114,14 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		nodes = append(nodes, n)
 	}
-	printDemo(stdout, p, nodes, *mode)
+	printDemo(stdout, p, nodes, mode)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "\nstopping: nodes leave the proxy, then the proxy stops")
 	stopAll()
 	return nil
 }
 
-func printDemo(w io.Writer, p *proxy.Proxy, nodes []*node.Node, mode string) {
+func printDemo(w io.Writer, p *proxy.Proxy, nodes []*node.Node, mode proxy.Mode) {
 	local := func(u string) string { return strings.Replace(u, "127.0.0.1", "localhost", 1) }
 	proxyURL := local(p.LocalURL())
 	fmt.Fprintf(w, "kvclass demo: %d nodes and a proxy, mode %s\n\n", len(nodes), mode)

@@ -23,6 +23,7 @@ import (
 
 	// CA roots built in, so a FROM scratch image can reach https URLs
 	// such as ngrok's edge.
+	"github.com/kvclass/kvclass/proxy"
 	_ "golang.org/x/crypto/x509roots/fallback"
 )
 
@@ -143,3 +144,12 @@ type listFlag []string
 
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// parseMode reads --mode for the proxy and the demo.
+func parseMode(s string) (proxy.Mode, error) {
+	m, err := proxy.ParseMode(s)
+	if err != nil {
+		return "", usageError("unknown --mode %q: use sharding or replication", s)
+	}
+	return m, nil
+}

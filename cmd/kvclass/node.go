@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/kvclass/kvclass/kvapi"
 	"github.com/kvclass/kvclass/node"
+	"github.com/kvclass/kvclass/serve"
 )
 
 // runNode is "kvclass node": one storage node, optionally published through
@@ -25,9 +27,9 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&cfg.Join, "join", "", "join the proxy at `URL`")
 	fs.StringVar(&cfg.Token, "token", "", "the class `CODE` the proxy printed")
 	fs.StringVar(&cfg.Advertise, "advertise", "", "`URL` the proxy should call (default the ngrok URL or http://HOST:PORT)")
-	fs.Int64Var(&cfg.MaxBody, "max-body", node.DefaultMaxBody, "largest /put body in `BYTES`")
-	fs.IntVar(&cfg.MaxKey, "max-key", node.DefaultMaxKey, "longest key in `BYTES`")
-	fs.Int64Var(&cfg.MaxBytes, "max-bytes", node.DefaultMaxBytes, "`BYTES` the node stores at most")
+	fs.Int64Var(&cfg.MaxBody, "max-body", kvapi.DefaultMaxBody, "largest /put body in `BYTES`")
+	fs.IntVar(&cfg.MaxKey, "max-key", kvapi.DefaultMaxKey, "longest key in `BYTES`")
+	fs.Int64Var(&cfg.MaxBytes, "max-bytes", kvapi.DefaultMaxBytes, "`BYTES` the node stores at most")
 	var origins listFlag
 	fs.Var(&origins, "origin", "also let pages from `URL` open /ws (repeatable; * for any)")
 	ng.register(fs)
@@ -50,7 +52,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usageError("%v", err)
 	}
 	if err := n.Start(ctx); err != nil {
-		var le *node.ListenError
+		var le *serve.ListenError
 		if errors.As(err, &le) {
 			return usageError("%v: move the node with -p/--port", err)
 		}

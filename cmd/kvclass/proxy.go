@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kvclass/kvclass/proxy"
+	"github.com/kvclass/kvclass/serve"
 	"io"
 	"time"
-
-	"github.com/kvclass/kvclass/node"
-	"github.com/kvclass/kvclass/proxy"
-	"github.com/kvclass/kvclass/registry"
 )
 
 // runProxy is "kvclass proxy": the instructor's proxy. It prints its URL,
@@ -24,7 +22,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.Port, "port", 5003, "`PORT` to listen on")
 	fs.IntVar(&cfg.Port, "p", 5003, "short for --port")
 	fs.StringVar(&cfg.Host, "host", "127.0.0.1", "`ADDR` to listen on (0.0.0.0 serves a LAN or a container)")
-	fs.StringVar(&cfg.Mode, "mode", "", "sharding or replication (default: the config's, else sharding)")
+	modeFlag := fs.String("mode", "", "sharding or replication (default: the config's, else sharding)")
 	fs.IntVar(&cfg.WriteQuorum, "write-quorum", 0, "replication: a put succeeds when `N` nodes stored it (default: the config's, else 1)")
 	fs.DurationVar(&cfg.Timeout, "timeout", 2*time.Second, "bound on every call to a node")
 	fs.StringVar(&cfg.Token, "token", "", "the class `CODE` students join with (default: generated once and kept in the state file)")
@@ -42,8 +40,12 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if cfg.Port < 0 || cfg.Port > 65535 {
 		return usageError("--port %d is not a port", cfg.Port)
 	}
-	if cfg.Mode != "" && cfg.Mode != proxy.Sharding && cfg.Mode != proxy.Replication {
-		return usageError("unknown --mode %q: use sharding or replication", cfg.Mode)
+	if *modeFlag != "" {
+		mode, err := parseMode(*modeFlag)
+		if err != nil {
+			return err
+		}
+		cfg.Mode = mode
 	}
 	if cfg.WriteQuorum < 0 {
 		return usageError("--write-quorum must be at least 1")
@@ -63,11 +65,11 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if statePath == "" {
-		if statePath, err = registry.DefaultStatePath(); err != nil {
+		if statePath, err = proxy.DefaultStatePath(); err != nil {
 			return usageError("no --state given and %v", err)
 		}
 	}
-	secrets, err := registry.LoadSecrets(statePath, cfg.Token, cfg.AdminToken)
+	secrets, err := proxy.LoadSecrets(statePath, cfg.Token, cfg.AdminToken)
 	if err != nil {
 		return usageError("%v", err)
 	}
@@ -81,7 +83,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError("%v", err)
 	}
 	if err := p.Start(ctx); err != nil {
-		var le *node.ListenError
+		var le *serve.ListenError
 		if errors.As(err, &le) {
 			return usageError("%v: move the proxy with -p/--port", err)
 		}

@@ -1,4 +1,4 @@
-package registry
+package join
 
 // This file holds one join over the websocket and the HTTP leave.
 
@@ -16,11 +16,13 @@ import (
 	"unicode"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/kvclass/kvclass/kvapi"
 )
 
-// joinAnswer is either a joinReply or an errorReply.
+// joinAnswer is either a kvapi.JoinReply or an kvapi.RegistryError.
 type joinAnswer struct {
-	joinReply
+	kvapi.JoinReply
 	Error  string `json:"error"`
 	Status int    `json:"status"`
 }
@@ -29,7 +31,7 @@ type joinAnswer struct {
 // connection and the heartbeat interval to ping at.
 func (s *Session) dialJoin(ctx context.Context) (*websocket.Conn, time.Duration, error) {
 	s.mu.Lock()
-	req := joinRequest{Name: s.opts.Name, URL: s.url, Token: s.opts.Token, Secret: s.secret}
+	req := kvapi.JoinRequest{Name: s.opts.Name, URL: s.url, Token: s.opts.Token, Secret: s.secret}
 	s.mu.Unlock()
 	dialCtx, cancel := context.WithTimeout(ctx, s.opts.DialTimeout)
 	conn, resp, err := s.dialer.DialContext(dialCtx, s.wsURL, s.header)
@@ -69,9 +71,9 @@ func (s *Session) dialJoin(ctx context.Context) (*websocket.Conn, time.Duration,
 		if status == 0 {
 			status = http.StatusBadRequest
 		}
-		return fail(&JoinError{Status: status, Message: cleanMessage(ans.Error)})
+		return fail(&Error{Status: status, Message: cleanMessage(ans.Error)})
 	}
-	if ans.Name != req.Name || !validSecret(ans.Secret) {
+	if ans.Name != req.Name || !kvapi.ValidSecret(ans.Secret) {
 		return fail(errors.New("the proxy's answer to the join is malformed"))
 	}
 	if !stop() {
@@ -85,16 +87,16 @@ func (s *Session) dialJoin(ctx context.Context) (*websocket.Conn, time.Duration,
 	s.mu.Unlock()
 	hb := time.Duration(ans.HeartbeatMS) * time.Millisecond
 	if hb <= 0 {
-		hb = DefaultHeartbeat
+		hb = fallbackHeartbeat
 	}
 	return conn, min(max(hb, 10*time.Millisecond), 10*time.Minute), nil
 }
 
-// responseError turns a refused websocket handshake into a *JoinError.
+// responseError turns a refused websocket handshake into a *Error.
 func responseError(resp *http.Response, wsURL string) error {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-	var e errorReply
+	var e kvapi.RegistryError
 	msg := ""
 	switch {
 	case json.Unmarshal(body, &e) == nil && e.Error != "":
@@ -109,7 +111,7 @@ func responseError(resp *http.Response, wsURL string) error {
 			msg = "unexpected answer"
 		}
 	}
-	return &JoinError{Status: resp.StatusCode, Message: cleanMessage(msg)}
+	return &Error{Status: resp.StatusCode, Message: cleanMessage(msg)}
 }
 
 // leaveOn sends the leave over conn and waits for the proxy's goodbye,
@@ -120,7 +122,7 @@ func (s *Session) leaveOn(ctx context.Context, conn *websocket.Conn, readerDone 
 		deadline = d
 	}
 	_ = conn.SetWriteDeadline(deadline)
-	err := conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"leave"}`))
+	err := conn.WriteMessage(websocket.TextMessage, []byte(kvapi.LeaveMessage))
 	if err == nil {
 		select {
 		case rerr := <-readerDone:
@@ -145,7 +147,7 @@ func (s *Session) leaveOn(ctx context.Context, conn *websocket.Conn, readerDone 
 
 // postLeave is POST /registry/leave.
 func (s *Session) postLeave(ctx context.Context) error {
-	body, _ := json.Marshal(nodeRequest{Name: s.opts.Name, Secret: s.Secret()})
+	body, _ := json.Marshal(kvapi.NodeRequest{Name: s.opts.Name, Secret: s.Secret()})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.leaveURL, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("leave: %w", err)
@@ -177,7 +179,7 @@ func cleanMessage(msg string) string {
 		}
 		return r
 	}, msg)
-	return truncate(strings.TrimSpace(msg), 300)
+	return kvapi.Truncate(strings.TrimSpace(msg), 300)
 }
 
 // jitter returns a wait between d/2 and d.

@@ -1,4 +1,4 @@
-package registry_test
+package proxy_test
 
 import (
 	"os"
@@ -7,14 +7,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kvclass/kvclass/registry"
+	"github.com/kvclass/kvclass/proxy"
 )
 
 var classCodeForm = regexp.MustCompile(`^[a-z]+-[a-z]+-[1-9][0-9]$`)
 
 func TestSecretsGeneratedPersistedReloaded(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "kvclass", "proxy-state.json")
-	s, err := registry.LoadSecrets(path, "", "")
+	s, err := proxy.LoadSecrets(path, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,19 +34,19 @@ func TestSecretsGeneratedPersistedReloaded(t *testing.T) {
 	if dir, _ := os.Stat(filepath.Dir(path)); dir.Mode().Perm() != 0o700 {
 		t.Fatalf("state dir mode %o, want 700", dir.Mode().Perm())
 	}
-	again, err := registry.LoadSecrets(path, "", "")
+	again, err := proxy.LoadSecrets(path, "", "")
 	if err != nil || again != s {
 		t.Fatalf("reloaded %+v, %v; want %+v", again, err, s)
 	}
 	// Flag values override and are saved; the other value stays.
-	over, err := registry.LoadSecrets(path, "my-class-code", "")
+	over, err := proxy.LoadSecrets(path, "my-class-code", "")
 	if err != nil || over.ClassCode != "my-class-code" || over.AdminToken != s.AdminToken {
 		t.Fatalf("override: %+v, %v", over, err)
 	}
-	if again, _ := registry.LoadSecrets(path, "", ""); again != over {
+	if again, _ := proxy.LoadSecrets(path, "", ""); again != over {
 		t.Fatalf("override not saved: %+v", again)
 	}
-	over, err = registry.LoadSecrets(path, "", "an-admin-token-of-my-own")
+	over, err = proxy.LoadSecrets(path, "", "an-admin-token-of-my-own")
 	if err != nil || over.AdminToken != "an-admin-token-of-my-own" || over.ClassCode != "my-class-code" {
 		t.Fatalf("admin override: %+v, %v", over, err)
 	}
@@ -60,7 +60,7 @@ func TestSecretsGeneratedPersistedReloaded(t *testing.T) {
 func TestClassCodesDiffer(t *testing.T) {
 	seen := map[string]bool{}
 	for range 50 {
-		seen[registry.NewClassCode()] = true
+		seen[proxy.NewClassCode()] = true
 	}
 	if len(seen) < 45 {
 		t.Fatalf("50 class codes gave only %d distinct values", len(seen))
@@ -73,20 +73,20 @@ func TestSecretsRefusals(t *testing.T) {
 	if err := os.WriteFile(loose, []byte(`{"class_code":"a-b-12","admin_token":"xxxxxxxxxxxxxxxxxxxx"}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := registry.LoadSecrets(loose, "", ""); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+	if _, err := proxy.LoadSecrets(loose, "", ""); err == nil || !strings.Contains(err.Error(), "chmod 600") {
 		t.Fatalf("world-readable state file: %v, want a refusal naming chmod 600", err)
 	}
 	if err := os.Chmod(loose, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if s, err := registry.LoadSecrets(loose, "", ""); err != nil || s.ClassCode != "a-b-12" {
+	if s, err := proxy.LoadSecrets(loose, "", ""); err != nil || s.ClassCode != "a-b-12" {
 		t.Fatalf("after chmod: %+v, %v", s, err)
 	}
 	corrupt := filepath.Join(dir, "corrupt.json")
 	if err := os.WriteFile(corrupt, []byte(`{"class_code":`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := registry.LoadSecrets(corrupt, "", ""); err == nil {
+	if _, err := proxy.LoadSecrets(corrupt, "", ""); err == nil {
 		t.Fatal("a corrupt state file was accepted")
 	}
 	if data, _ := os.ReadFile(corrupt); string(data) != `{"class_code":` {
@@ -94,7 +94,7 @@ func TestSecretsRefusals(t *testing.T) {
 	}
 	fresh := filepath.Join(dir, "fresh.json")
 	for _, bad := range [][2]string{{"a b c d", ""}, {"abc", ""}, {"", "short"}, {"", "with space in the token"}} {
-		if _, err := registry.LoadSecrets(fresh, bad[0], bad[1]); err == nil {
+		if _, err := proxy.LoadSecrets(fresh, bad[0], bad[1]); err == nil {
 			t.Errorf("LoadSecrets accepted class code %q, admin token %q", bad[0], bad[1])
 		}
 	}
@@ -106,7 +106,7 @@ func TestSecretsRefusals(t *testing.T) {
 func TestDefaultStatePath(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", "/tmp/kvclass-test-config")
 	t.Setenv("HOME", "/tmp/kvclass-test-home")
-	path, err := registry.DefaultStatePath()
+	path, err := proxy.DefaultStatePath()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package registry
+package join
 
 // This file holds a session's background goroutine: pings, rejoins with
 // backoff, and the leave.
@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/kvclass/kvclass/kvapi"
 )
 
 // run keeps the session until Close or Leave.
@@ -55,7 +57,7 @@ func (s *Session) run(conn *websocket.Conn, hb time.Duration) {
 // keep pings over conn and watches it until it fails (why), or the session
 // ends (stop).
 func (s *Session) keep(conn *websocket.Conn, hb time.Duration) (why error, stop bool) {
-	lease := (missedBeats + 1) * hb
+	lease := (kvapi.MissedBeats + 1) * hb
 	readerDone := make(chan error, 1)
 	_ = conn.SetReadDeadline(time.Now().Add(lease))
 	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(lease)) })
@@ -103,7 +105,7 @@ func describeClose(err error, lease time.Duration) error {
 	var closeErr *websocket.CloseError
 	if errors.As(err, &closeErr) {
 		switch closeErr.Code {
-		case closeKicked:
+		case kvapi.CloseKicked:
 			return errors.New("the instructor removed this node from the class")
 		case websocket.CloseGoingAway:
 			return errors.New("the proxy is stopping")

@@ -1,4 +1,4 @@
-package registry
+package proxy
 
 // Word lists for class codes: 128 short, common English words each, easy to
 // say aloud and to spell, separated by spaces.

@@ -1,6 +1,6 @@
-package registry
+package join
 
-// JoinOptions configure a node's join client.
+// Options configure a node's join client.
 
 import (
 	"context"
@@ -16,9 +16,12 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/kvclass/kvclass/kvapi"
 )
 
-type JoinOptions struct {
+// Options configure a node's join client.
+type Options struct {
 	// Proxy is the proxy's base URL, http:// or https:// (--join).
 	Proxy string
 	// Token is the class code (--token). It is never logged.
@@ -50,17 +53,19 @@ type JoinOptions struct {
 	Logger *slog.Logger
 }
 
-// Defaults for JoinOptions.
+// Defaults for Options.
 const (
+	fallbackHeartbeat   = 5 * time.Second // when the proxy names none
+	writeWait           = 2 * time.Second // bound on a websocket write
 	DefaultDialTimeout  = 10 * time.Second
 	DefaultReplyTimeout = 30 * time.Second
 	DefaultMinBackoff   = 500 * time.Millisecond
 	DefaultMaxBackoff   = 15 * time.Second
 )
 
-// JoinError is a join the proxy refused: a wrong class code, a taken name, an
+// Error is a join the proxy refused: a wrong class code, a taken name, an
 // unreachable node URL. Join returns it for a refused first join.
-type JoinError struct {
+type Error struct {
 	// Status is the HTTP status of the refusal (401, 409, 422, ...).
 	Status int
 	// Message is the proxy's explanation, cleaned of control characters.
@@ -68,7 +73,7 @@ type JoinError struct {
 }
 
 // Error is one line for the node's terminal.
-func (e *JoinError) Error() string {
+func (e *Error) Error() string {
 	return fmt.Sprintf("proxy refused the join: %s (%d)", e.Message, e.Status)
 }
 
@@ -85,7 +90,7 @@ var (
 // join, heartbeats (pings) and the leave. Once admitted it rejoins by itself
 // whenever the connection fails, for as long as it runs.
 type Session struct {
-	opts     JoinOptions
+	opts     Options
 	log      *slog.Logger
 	wsURL    string
 	leaveURL string
@@ -113,12 +118,12 @@ type leaveRequest struct {
 }
 
 // Join connects to the proxy's GET /registry/ws, sends the join and waits for
-// the answer. A refused join returns a *JoinError; an unreachable proxy
+// the answer. A refused join returns a *Error; an unreachable proxy
 // returns another error. ctx bounds this first join only: once admitted, the
 // session runs in the background until Leave or Close, pinging every
 // heartbeat interval and rejoining with backoff after any failure, whatever
 // the proxy answers (it may be restarting), logging why each time.
-func Join(ctx context.Context, opts JoinOptions) (*Session, error) {
+func Join(ctx context.Context, opts Options) (*Session, error) {
 	s, err := newSession(opts)
 	if err != nil {
 		return nil, err
@@ -134,17 +139,17 @@ func Join(ctx context.Context, opts JoinOptions) (*Session, error) {
 	return s, nil
 }
 
-func newSession(opts JoinOptions) (*Session, error) {
+func newSession(opts Options) (*Session, error) {
 	if opts.Token == "" {
 		return nil, errors.New("joining a proxy needs the class code (--token)")
 	}
-	if err := CheckName(opts.Name); err != nil {
+	if err := kvapi.CheckName(opts.Name); err != nil {
 		return nil, err
 	}
-	if _, err := ParseNodeURL(opts.URL); err != nil {
+	if _, err := kvapi.ParseNodeURL(opts.URL); err != nil {
 		return nil, fmt.Errorf("the node's URL: %w", err)
 	}
-	if opts.Secret != "" && !validSecret(opts.Secret) {
+	if opts.Secret != "" && !kvapi.ValidSecret(opts.Secret) {
 		return nil, errors.New("the saved node secret is malformed")
 	}
 	wsURL, leaveURL, err := registryURLs(opts.Proxy)
@@ -215,7 +220,7 @@ func newSession(opts JoinOptions) (*Session, error) {
 func registryURLs(proxy string) (wsURL, leaveURL string, err error) {
 	u, err := url.Parse(proxy)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		return "", "", fmt.Errorf("the proxy URL %q must look like http://HOST:PORT or https://HOST", truncate(proxy, 200))
+		return "", "", fmt.Errorf("the proxy URL %q must look like http://HOST:PORT or https://HOST", kvapi.Truncate(proxy, 200))
 	}
 	base := strings.TrimRight(u.Path, "/")
 	u.RawPath, u.RawQuery, u.Fragment = "", "", ""
@@ -298,4 +303,12 @@ func (s *Session) Leave(ctx context.Context) error {
 func (s *Session) Close() {
 	s.cancel()
 	<-s.done
+}
+
+// signal makes a non-blocking send on a 1-buffered channel.
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
 }
