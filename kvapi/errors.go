@@ -132,3 +132,8 @@ func Names(m map[string]string, sep string) string {
 	sort.Strings(out)
 	return strings.Join(out, sep)
 }
+
+// ErrCrossSite refuses a state-changing request that a browser sent from a
+// page of another site: any web page a student opens could otherwise write
+// to, or wipe, their node.
+var ErrCrossSite = Errorf(http.StatusForbidden, "A page of another web site may not change data here; use curl, or this server's own page.")

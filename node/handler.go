@@ -2,29 +2,38 @@ package node
 
 import (
 	"bufio"
+	"crypto/subtle"
 	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/kvclass/kvclass/kvapi"
+	"github.com/kvclass/kvclass/serve"
 	"github.com/kvclass/kvclass/web"
 )
 
 // Handler serves a node's HTTP API over a Store: the seed's /put, /get and
 // /state, plus /delete, /health, the live page's /ws and its /assets/.
 type Handler struct {
-	name   string
-	store  *Store
-	limits kvapi.Limits
-	hub    *web.Hub
-	view   func() web.NodeView // the node as the page shows it, without keys
-	tunnel func() *web.Tunnel  // nil when the node is not published
-	bufs   kvapi.Buffers
+	name      string
+	store     *Store
+	limits    kvapi.Limits
+	origins   serve.Origins
+	authority func() string // the proxy's authority (the join secret), "" before a join
+	hub       *web.Hub
+	view      func() web.NodeView // the node as the page shows it, without keys
+	tunnel    func() *web.Tunnel  // nil when the node is not published
+	bufs      kvapi.Buffers
 }
 
-// ServeHTTP routes a request by its path.
+// ServeHTTP routes a request by its path. A state-changing request that a
+// browser sends from a page of another site is refused first.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && !h.origins.AllowWrite(r) {
+		kvapi.WriteError(w, kvapi.ErrCrossSite)
+		return
+	}
 	switch r.URL.Path {
 	case "/get":
 		h.get(w, r)
@@ -122,10 +131,17 @@ func (h *Handler) delete(w http.ResponseWriter, r *http.Request) {
 }
 
 // reset clears the store: POST /reset. The proxy's /admin/reset calls it on
-// every node. It needs no more right than deleting each key would.
+// every node. A node that joined a class takes it only from its proxy
+// (Authorization: Bearer with its join secret), so whoever finds a
+// student's public URL cannot wipe it; a node that never joined (the seed's
+// setup, config nodes) takes it from anyone, as before.
 func (h *Handler) reset(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		kvapi.WriteError(w, kvapi.MethodNotAllowed(r.Method, "POST"))
+		return
+	}
+	if secret := h.authority(); secret != "" && !bearerIs(r, secret) {
+		kvapi.WriteError(w, kvapi.Errorf(http.StatusForbidden, "This node belongs to a class: only its proxy may reset it (the instructor's POST /admin/reset)."))
 		return
 	}
 	h.store.Reset()
@@ -209,4 +225,11 @@ func keyViews(s *Store) []web.KeyView {
 		out[i] = web.KeyView{Key: p.Key, Value: text, Size: size}
 	}
 	return out
+}
+
+// bearerIs reports whether r carries "Authorization: Bearer want", compared
+// in constant time.
+func bearerIs(r *http.Request, want string) bool {
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }

@@ -33,7 +33,12 @@ type Config struct {
 	MaxBody  int64    // bytes in a /put body; default kvapi.DefaultMaxBody
 	MaxKey   int      // bytes in a key; default kvapi.DefaultMaxKey
 	MaxBytes int64    // bytes the store holds; default kvapi.DefaultMaxBytes
-	Origins  []string // extra origins allowed to open /ws
+	Origins  []string // extra origins allowed to open /ws and to write
+
+	// StateDir is the directory where the node keeps its join secret per
+	// proxy and name, so a restarted node rejoins in its place at once;
+	// empty keeps nothing (the CLI passes join.DefaultStateDir).
+	StateDir string
 
 	UserAgent string // sent on calls to the proxy, e.g. "kvclass/1.0"
 	Logger    *slog.Logger
@@ -88,9 +93,11 @@ func New(cfg Config) (*Node, error) {
 	}
 	n := &Node{cfg: cfg, log: log, store: NewStore(cfg.MaxBytes), done: make(chan struct{})}
 	n.handler = &Handler{
-		store:  n.store,
-		limits: kvapi.Limits{MaxBody: cfg.MaxBody, MaxKey: cfg.MaxKey},
-		view:   n.view,
+		store:     n.store,
+		limits:    kvapi.Limits{MaxBody: cfg.MaxBody, MaxKey: cfg.MaxKey},
+		origins:   serve.NewOrigins(cfg.Origins),
+		authority: n.authority,
+		view:      n.view,
 	}
 	if cfg.Ngrok != nil {
 		n.handler.tunnel = n.tunnelState
@@ -166,12 +173,13 @@ func (n *Node) Start(ctx context.Context) error {
 	if n.cfg.Join != "" {
 		joinURL := n.URL()
 		s, err := join.Join(ctx, join.Options{
-			Proxy:  n.cfg.Join,
-			Token:  n.cfg.Token,
-			Name:   n.handler.name,
-			URL:    joinURL,
-			Header: n.header(),
-			Logger: n.log,
+			Proxy:    n.cfg.Join,
+			Token:    n.cfg.Token,
+			Name:     n.handler.name,
+			URL:      joinURL,
+			Header:   n.header(),
+			StateDir: n.cfg.StateDir,
+			Logger:   n.log,
 		})
 		if err != nil {
 			n.shutdown()
@@ -261,8 +269,35 @@ func (n *Node) onTunnelState(st tunnel.State) {
 	}
 }
 
+// authority is the secret the node's proxy proves itself with: the join
+// secret, "" while the node has not joined.
+func (n *Node) authority() string {
+	n.mu.Lock()
+	s := n.session
+	n.mu.Unlock()
+	if s == nil {
+		return ""
+	}
+	return s.Secret()
+}
+
+// stopOn stops the node when ctx ends (it tells the proxy it is going), or
+// when its session ends by itself: the instructor removed it from the class,
+// and Wait then returns why.
 func (n *Node) stopOn(ctx context.Context) {
-	<-ctx.Done()
+	var ended <-chan struct{}
+	if n.session != nil {
+		ended = n.session.Done()
+	}
+	select {
+	case <-ctx.Done():
+	case <-ended:
+		n.log.Error("stopping: " + n.session.Err().Error())
+		n.stopErr = n.session.Err()
+		n.stopErr = errors.Join(n.stopErr, n.shutdown())
+		close(n.done)
+		return
+	}
 	if n.session != nil {
 		leaveCtx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		if err := n.session.Leave(leaveCtx); err != nil {
@@ -282,6 +317,10 @@ func (n *Node) shutdown() error {
 	}
 	return err
 }
+
+// Done is closed once the node has stopped: after its context ended, or by
+// itself when the instructor removed it from the class (Wait says why).
+func (n *Node) Done() <-chan struct{} { return n.done }
 
 // Wait blocks until the node has stopped after its context ended (or its
 // Start failed), and returns the error of its shutdown, if any.

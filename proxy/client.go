@@ -19,20 +19,27 @@ import (
 // parsing, no per-request allocation of headers. DESIGN.md allows fasthttp
 // for exactly this client; the proxy's server side stays net/http.
 type nodeClient struct {
-	host    string // Host header
-	hc      *fasthttp.HostClient
+	host    string               // Host header
+	hc      *fasthttp.HostClient // data calls: answers bounded by dataLimit
+	bulk    *fasthttp.HostClient // /state: answers bounded by maxNodeState
 	timeout time.Duration
 }
 
-// maxNodeResponse bounds what the proxy reads from a node in one answer: a
-// value is at most a node's --max-body (1 MiB by default), and a node whose
-// whole state is larger shows on /state?format=json as failing.
-const maxNodeResponse = 16 << 20
+// maxNodeState bounds what the proxy reads of one node's /state: a node
+// whose state is larger shows on /state?format=json as failing. A data
+// answer is bounded by the proxy's --max-body plus room for the JSON around
+// the value (dataSlack): a node cannot make the proxy buffer more.
+const (
+	maxNodeState = 8 << 20
+	dataSlack    = 4 << 10
+)
 
 // dialFunc opens a connection to addr within timeout.
 type dialFunc func(addr string, timeout time.Duration) (net.Conn, error)
 
-func newNodeClient(rawURL string, dial dialFunc, ua string, timeout time.Duration) (*nodeClient, error) {
+// newNodeClient returns the client of the node at rawURL; its data answers
+// may hold values up to maxValue bytes.
+func newNodeClient(rawURL string, dial dialFunc, ua string, timeout time.Duration, maxValue int64) (*nodeClient, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("node URL %q: %w", rawURL, err)
@@ -55,7 +62,7 @@ func newNodeClient(rawURL string, dial dialFunc, ua string, timeout time.Duratio
 		MaxIdleConnDuration:      90 * time.Second,
 		ReadTimeout:              timeout,
 		WriteTimeout:             timeout,
-		MaxResponseBodySize:      maxNodeResponse,
+		MaxResponseBodySize:      int(maxValue) + dataSlack,
 		MaxConnWaitTimeout:       timeout,
 		DisablePathNormalizing:   true,
 		NoDefaultUserAgentHeader: ua == "",
@@ -63,7 +70,19 @@ func newNodeClient(rawURL string, dial dialFunc, ua string, timeout time.Duratio
 	if dial != nil {
 		hc.DialTimeout = func(addr string, t time.Duration) (net.Conn, error) { return dial(addr, t) }
 	}
-	return &nodeClient{host: u.Host, hc: hc, timeout: timeout}, nil
+	bulk := &fasthttp.HostClient{
+		Addr: hc.Addr, Name: hc.Name, IsTLS: hc.IsTLS, TLSConfig: hc.TLSConfig,
+		MaxConns:                 16,
+		MaxIdleConnDuration:      30 * time.Second,
+		ReadTimeout:              timeout,
+		WriteTimeout:             timeout,
+		MaxResponseBodySize:      maxNodeState,
+		MaxConnWaitTimeout:       timeout,
+		DisablePathNormalizing:   true,
+		NoDefaultUserAgentHeader: ua == "",
+		DialTimeout:              hc.DialTimeout,
+	}
+	return &nodeClient{host: u.Host, hc: hc, bulk: bulk, timeout: timeout}, nil
 }
 
 // call sends method path?key=KEY (the key escaped as a query value) with an
@@ -85,7 +104,19 @@ func (c *nodeClient) callWithin(timeout time.Duration, method, path, key string,
 		uri = appendQueryEscape(uri, key)
 	}
 	req.Header.SetRequestURIBytes(uri)
-	return c.do(timeout, method, req, body, resp)
+	return c.do(c.hc, timeout, method, req, body, resp)
+}
+
+// post sends POST path with "Authorization: Bearer bearer" when bearer is
+// set, and fills resp.
+func (c *nodeClient) post(path, bearer string, resp *fasthttp.Response) error {
+	req := fasthttp.AcquireRequest()
+	defer fasthttp.ReleaseRequest(req)
+	req.Header.SetRequestURI(path)
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	return c.do(c.hc, c.timeout, fasthttp.MethodPost, req, nil, resp)
 }
 
 // get sends GET requestURI (already escaped) and fills resp.
@@ -93,10 +124,10 @@ func (c *nodeClient) get(requestURI string, resp *fasthttp.Response) error {
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
 	req.Header.SetRequestURI(requestURI)
-	return c.do(c.timeout, fasthttp.MethodGet, req, nil, resp)
+	return c.do(c.bulk, c.timeout, fasthttp.MethodGet, req, nil, resp)
 }
 
-func (c *nodeClient) do(timeout time.Duration, method string, req *fasthttp.Request, body []byte, resp *fasthttp.Response) error {
+func (c *nodeClient) do(hc *fasthttp.HostClient, timeout time.Duration, method string, req *fasthttp.Request, body []byte, resp *fasthttp.Response) error {
 	req.Header.SetMethod(method)
 	req.Header.SetHost(c.host)
 	req.UseHostHeader = true
@@ -105,7 +136,7 @@ func (c *nodeClient) do(timeout time.Duration, method string, req *fasthttp.Requ
 		req.Header.SetContentType("application/json")
 		req.SetBodyRaw(body)
 	}
-	if err := c.hc.DoTimeout(req, resp, timeout); err != nil {
+	if err := hc.DoTimeout(req, resp, timeout); err != nil {
 		return describe(err, timeout)
 	}
 	if code := resp.Header.Peek(tunnel.ErrorCodeHeader); len(code) > 0 {
@@ -134,7 +165,10 @@ func describe(err error, timeout time.Duration) error {
 }
 
 // close drops the client's idle connections.
-func (c *nodeClient) close() { c.hc.CloseIdleConnections() }
+func (c *nodeClient) close() {
+	c.hc.CloseIdleConnections()
+	c.bulk.CloseIdleConnections()
+}
 
 const upperhex = "0123456789ABCDEF"
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kvclass/kvclass/kvapi"
 	"github.com/kvclass/kvclass/node"
+	"github.com/kvclass/kvclass/placement"
 	"github.com/kvclass/kvclass/proxy"
 )
 
@@ -46,7 +47,7 @@ type student struct {
 
 // startClass starts a proxy in mode and joins one node per name, one after
 // another. Names must be given in the proxy's order (sorted by name, as
-// kv1…kv9 are), so that c.nodes[proxy.Owner(key, n)] owns key. Everything
+// kv1…kv9 are), so that c.nodes[placement.SeedOwner(key, n)] owns key. Everything
 // stops when the test ends: the nodes first, then the proxy.
 func startClass(t testing.TB, mode proxy.Mode, names ...string) *class {
 	t.Helper()
@@ -103,7 +104,7 @@ func (c *class) url() string { return c.proxy.LocalURL() }
 
 // owner returns the node that owns key under sharding.
 func (c *class) owner(key string) *student {
-	return c.nodes[proxy.Owner(key, len(c.nodes))]
+	return c.nodes[placement.SeedOwner(key, len(c.nodes))]
 }
 
 // keyOwnedBy returns the first of prefix0, prefix1, … that the node at
@@ -111,7 +112,7 @@ func (c *class) owner(key string) *student {
 func (c *class) keyOwnedBy(t testing.TB, i int, prefix string) string {
 	t.Helper()
 	for j := range 10_000 {
-		if k := prefix + strconv.Itoa(j); proxy.Owner(k, len(c.nodes)) == i {
+		if k := prefix + strconv.Itoa(j); placement.SeedOwner(k, len(c.nodes)) == i {
 			return k
 		}
 	}

@@ -39,7 +39,23 @@ type follower struct {
 	mu    sync.Mutex
 	count int
 	keys  []web.KeyView // newest first, at most web.KeysPerNode
+
+	// What the node may push to the page: events forwarded within a token
+	// bucket, and whole-node syncs at most once per syncEvery. A node that
+	// floods its stream only updates the mirror; the page gets the result
+	// in the next sync.
+	tokens   float64
+	lastTok  time.Time
+	lastSync time.Time
+	syncWait *time.Timer // a sync scheduled for later, nil when none
 }
+
+// Bounds on what one node's stream may push to every viewer.
+const (
+	followEventsPerSec = 200             // events forwarded per second
+	followEventBurst   = 400             // events forwarded in a burst
+	syncEvery          = 1 * time.Second // whole-node syncs at most this often
+)
 
 // syncFollowers starts a follower for every node in the current table and
 // cancels those of nodes that left or changed URL or dial rules; p.mu is
@@ -102,6 +118,7 @@ func (f *follower) pollEvery() time.Duration {
 
 func (f *follower) run(ctx context.Context, c *nodeClient) {
 	defer close(f.done)
+	defer f.stopSync()
 	every := f.pollEvery()
 	backoff := 250 * time.Millisecond
 	var lastPoll time.Time
@@ -200,7 +217,7 @@ func (f *follower) apply(msg []byte) {
 		f.mu.Lock()
 		f.count, f.keys = max(head.Nodes[0].Count, 0), keys
 		f.mu.Unlock()
-		f.publishSync()
+		f.requestSync()
 	case web.TypeEvents:
 		for _, ev := range head.Events {
 			switch ev.Type {
@@ -214,7 +231,11 @@ func (f *follower) apply(msg []byte) {
 					Count: max(ev.Count, 0),
 				}
 				f.mirror(clean)
-				f.p.hub.Publish(clean)
+				if f.allowEvent() {
+					f.p.hub.Publish(clean)
+				} else {
+					f.requestSync()
+				}
 			}
 		}
 	}
@@ -222,6 +243,56 @@ func (f *follower) apply(msg []byte) {
 
 // maxMirrorKey bounds a key's length on the page, whatever a node sends.
 const maxMirrorKey = 256
+
+// allowEvent takes a token for forwarding one event to the page.
+func (f *follower) allowEvent() bool {
+	now := time.Now()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.lastTok.IsZero() {
+		f.tokens = followEventBurst
+	} else {
+		f.tokens = min(followEventBurst, f.tokens+now.Sub(f.lastTok).Seconds()*followEventsPerSec)
+	}
+	f.lastTok = now
+	if f.tokens < 1 {
+		return false
+	}
+	f.tokens--
+	return true
+}
+
+// requestSync publishes the node's keys to the page now, or, when a sync
+// went out less than syncEvery ago, once when that time is up.
+func (f *follower) requestSync() {
+	f.mu.Lock()
+	wait := syncEvery - time.Since(f.lastSync)
+	switch {
+	case wait <= 0:
+		f.lastSync = time.Now()
+		f.mu.Unlock()
+		f.publishSync()
+		return
+	case f.syncWait == nil:
+		f.syncWait = time.AfterFunc(wait, func() {
+			f.mu.Lock()
+			f.syncWait, f.lastSync = nil, time.Now()
+			f.mu.Unlock()
+			f.publishSync()
+		})
+	}
+	f.mu.Unlock()
+}
+
+// stopSync cancels a scheduled sync; the follower is ending.
+func (f *follower) stopSync() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.syncWait != nil {
+		f.syncWait.Stop()
+		f.syncWait = nil
+	}
+}
 
 // publishSync tells the page the node's keys after a resync or a poll.
 func (f *follower) publishSync() {
@@ -293,7 +364,7 @@ func (f *follower) poll(c *nodeClient) error {
 	f.mu.Unlock()
 	if changed {
 		f.p.version.Add(1)
-		f.publishSync()
+		f.requestSync()
 	}
 	return nil
 }

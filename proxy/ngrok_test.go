@@ -8,6 +8,7 @@ import (
 
 	"github.com/kvclass/kvclass/internal/testwait"
 	"github.com/kvclass/kvclass/node"
+	"github.com/kvclass/kvclass/placement"
 	"github.com/kvclass/kvclass/tunnel"
 	"github.com/kvclass/kvclass/tunnel/edgetest"
 )
@@ -58,7 +59,7 @@ func TestNgrokNodesJoinWithTheirPublicURL(t *testing.T) {
 		if r := put(t, p.LocalURL(), k, `"through the tunnel"`); r.status != 200 {
 			t.Fatalf("put %s: %d %s", k, r.status, r.body)
 		}
-		owner := []*node.Node{kv1, kv2}[Owner(k, 2)]
+		owner := []*node.Node{kv1, kv2}[placement.SeedOwner(k, 2)]
 		if _, ok := owner.Store().Get(k); !ok {
 			t.Fatalf("%s did not reach %s", k, owner.Name())
 		}

@@ -4,9 +4,11 @@
 package proxy
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"github.com/kvclass/kvclass/kvapi"
+	"github.com/kvclass/kvclass/placement"
 	"github.com/kvclass/kvclass/registry"
 	"github.com/kvclass/kvclass/serve"
 	"github.com/kvclass/kvclass/tunnel"
@@ -32,9 +34,19 @@ type Config struct {
 	Port    int           // 0 picks a free port
 	Timeout time.Duration // bound on every call to a node; default 2s
 
-	Token        string // the class code students join with; required
-	AdminToken   string // the instructor's bearer token for /admin/; required
+	Token        string // the class code students join with; default State's; required
+	AdminToken   string // the instructor's bearer token for /admin/; default State's; required
 	AllowPrivate bool   // let nodes join from loopback and private addresses
+	MaxPerAddr   int    // joined nodes admitted from one address; default registry's (64)
+	HideJoin     bool   // keep the join line (and class code) off the public page
+
+	// State is the proxy's state file (--state): the class code and admin
+	// token, and what the class set up live (mode, placement, quorum, the
+	// lock, every joined node with its place and secret). The proxy
+	// restores it at New, its known nodes down in their places until they
+	// rejoin, and saves every change. Flags given explicitly (Mode,
+	// WriteQuorum) win over it. Nil keeps nothing across restarts.
+	State *StateFile
 
 	Heartbeat      time.Duration // registry heartbeat interval; default registry's
 	Expiry         time.Duration // a down node is removed after this; default registry's
@@ -55,6 +67,7 @@ type Proxy struct {
 	cfg     Config
 	log     *slog.Logger
 	limits  kvapi.Limits
+	origins serve.Origins
 	reg     *registry.Registry
 	hub     *web.Hub
 	table   atomic.Pointer[table]
@@ -62,14 +75,17 @@ type Proxy struct {
 	version atomic.Uint64 // bumped on every data change the proxy makes or sees
 	bufs    kvapi.Buffers
 
-	mu        sync.Mutex // serializes table rebuilds
-	mode      Mode
-	quorum    int
-	members   []registry.Member
-	clients   map[clientKey]*nodeClient
-	followers map[string]*follower
-	retired   []*follower // cancelled, maybe still ending
-	started   bool
+	mu         sync.Mutex // serializes table rebuilds
+	mode       Mode
+	quorum     int
+	members    []registry.Member
+	clients    map[clientKey]*nodeClient
+	followers  map[string]*follower
+	retired    []*follower // cancelled, maybe still ending
+	started    bool
+	rejoining  map[string]bool // nodes known before a restart that have not rejoined
+	warmUntil  time.Time       // until then, replicated writes wait for them
+	rejoinLeft atomic.Int32    // len(rejoining), read on the request path
 
 	tun    *tunnel.Tunnel
 	server *serve.Server
@@ -94,20 +110,19 @@ func New(cfg Config) (*Proxy, error) {
 	if cfg.File == nil {
 		cfg.File = &File{Mode: Sharding, WriteQuorum: 1}
 	}
-	mode := cfg.File.Mode
-	if cfg.Mode != "" {
-		mode = cfg.Mode
+	var saved State
+	if cfg.State != nil {
+		saved = cfg.State.State()
+		cfg.Token = cmp.Or(cfg.Token, saved.ClassCode)
+		cfg.AdminToken = cmp.Or(cfg.AdminToken, saved.AdminToken)
 	}
+	// Precedence: a flag, then what the class set up live (the state
+	// file), then the config file.
+	mode := cmp.Or(cfg.Mode, saved.Mode, cfg.File.Mode, Sharding)
 	if _, err := ParseMode(string(mode)); err != nil {
 		return nil, err
 	}
-	quorum := cfg.File.WriteQuorum
-	if cfg.WriteQuorum > 0 {
-		quorum = cfg.WriteQuorum
-	}
-	if quorum < 1 {
-		quorum = 1
-	}
+	quorum := max(cmp.Or(cfg.WriteQuorum, saved.WriteQuorum, cfg.File.WriteQuorum), 1)
 	if cfg.Token == "" || cfg.AdminToken == "" {
 		return nil, errors.New("proxy needs a class code and an admin token")
 	}
@@ -119,6 +134,7 @@ func New(cfg Config) (*Proxy, error) {
 		cfg:       cfg,
 		log:       log,
 		limits:    kvapi.Limits{MaxBody: cfg.MaxBody, MaxKey: cfg.MaxKey},
+		origins:   serve.NewOrigins(cfg.Origins),
 		mode:      mode,
 		quorum:    quorum,
 		clients:   map[clientKey]*nodeClient{},
@@ -126,10 +142,18 @@ func New(cfg Config) (*Proxy, error) {
 		done:      make(chan struct{}),
 	}
 	p.hub = web.NewHub(web.HubOptions{Snapshot: p.snapshot, Origins: cfg.Origins, Logger: log})
-	p.table.Store(&table{mode: mode, quorum: quorum, byName: map[string]*backend{}})
+	p.table.Store(&table{mode: mode, quorum: quorum, byName: map[string]*backend{}, place: mustPlace(placement.Config{}, nil)})
+	p.rejoining = map[string]bool{}
+	for _, n := range saved.Nodes {
+		p.rejoining[n.Name] = true
+	}
+	p.warmUntil = time.Now().Add(warmup(cfg.Heartbeat))
 	reg, err := registry.New(registry.Options{
 		Token:          cfg.Token,
 		Static:         cfg.File.Nodes,
+		Restore:        saved.Nodes,
+		Locked:         saved.Locked,
+		MaxPerAddr:     cfg.MaxPerAddr,
 		AllowPrivate:   cfg.AllowPrivate,
 		Heartbeat:      cfg.Heartbeat,
 		Expiry:         cfg.Expiry,
@@ -145,7 +169,43 @@ func New(cfg Config) (*Proxy, error) {
 	}
 	p.reg = reg
 	p.setMembers(reg.Members())
+	if len(saved.Nodes) > 0 {
+		log.Info("restored the class from the state file; its nodes are down in their places until they rejoin", "nodes", len(saved.Nodes), "mode", mode, "state", cfg.State.Path())
+	}
 	return p, nil
+}
+
+// warmup is how long after a start the proxy waits for the nodes it knew
+// before a restart to rejoin before it takes replicated writes without
+// them: a few heartbeats, at least 10s.
+func warmup(heartbeat time.Duration) time.Duration {
+	return max(10*time.Second, 4*cmp.Or(heartbeat, registry.DefaultHeartbeat))
+}
+
+// stillRejoining returns how many nodes known before a restart have not
+// rejoined yet, while the warmup lasts (0 after it): under replication, a
+// write that went on without them would leave them stale.
+func (p *Proxy) stillRejoining() int {
+	n := int(p.rejoinLeft.Load())
+	if n == 0 || time.Now().After(p.warmUntil) {
+		return 0
+	}
+	return n
+}
+
+// persist saves what the class set up into the state file, if there is
+// one. p.mu is held.
+func (p *Proxy) persist() {
+	if p.cfg.State == nil || p.reg == nil {
+		return
+	}
+	nodes := p.reg.Saved()
+	err := p.cfg.State.Update(func(s *State) {
+		s.Mode, s.WriteQuorum, s.Nodes, s.Locked = p.mode, p.quorum, nodes, p.reg.Locked()
+	})
+	if err != nil {
+		p.log.Error("cannot save the class's state; a restart would forget the latest changes", "err", err)
+	}
 }
 
 // Registry returns the proxy's registry.
@@ -260,8 +320,14 @@ func (p *Proxy) abort() {
 func (p *Proxy) Wait() { <-p.done }
 
 // ServeHTTP routes a request: the data API, /state and /ws for the page,
-// /registry/ for nodes and /admin/ for the instructor.
+// /registry/ for nodes and /admin/ for the instructor. A state-changing
+// request that a browser sends from a page of another site is refused
+// first.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && !p.origins.AllowWrite(r) {
+		kvapi.WriteError(w, kvapi.ErrCrossSite)
+		return
+	}
 	switch path := r.URL.Path; {
 	case path == kvapi.OpGet.Path:
 		p.data(w, r, kvapi.OpGet)
@@ -294,7 +360,18 @@ func (p *Proxy) setMembers(members []registry.Member) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.members = members
+	present := make(map[string]bool, len(members))
+	for _, m := range members {
+		present[m.Name] = !m.Up
+	}
+	for name := range p.rejoining {
+		if !present[name] { // back up, or gone (kicked, expired)
+			delete(p.rejoining, name)
+		}
+	}
+	p.rejoinLeft.Store(int32(len(p.rejoining)))
 	p.rebuild()
+	p.persist()
 }
 
 // setMode switches between sharding and replication, live.
@@ -303,6 +380,15 @@ func (p *Proxy) setMode(mode Mode) {
 	defer p.mu.Unlock()
 	p.mode = mode
 	p.rebuild()
+	p.persist()
+}
+
+// setLocked locks or unlocks the class, and keeps it so across restarts.
+func (p *Proxy) setLocked(locked bool) {
+	p.reg.SetLocked(locked)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.persist()
 }
 
 // rebuild makes and swaps in a new table; p.mu is held.
@@ -323,7 +409,7 @@ func (p *Proxy) newClient(m registry.Member) (*nodeClient, error) {
 			return policy.Dialer(timeout).Dial("tcp", addr)
 		}
 	}
-	return newNodeClient(m.URL, dial, p.cfg.UserAgent, p.cfg.Timeout)
+	return newNodeClient(m.URL, dial, p.cfg.UserAgent, p.cfg.Timeout, p.cfg.MaxBody)
 }
 
 // notify turns a registry change into an event for the page.

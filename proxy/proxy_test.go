@@ -17,11 +17,17 @@ import (
 	"github.com/kvclass/kvclass/internal/testwait"
 	"github.com/kvclass/kvclass/kvapi"
 	"github.com/kvclass/kvclass/node"
+	"github.com/kvclass/kvclass/placement"
 	"github.com/kvclass/kvclass/registry"
 )
 
+// seedPlacement is where the seed's proxy put the 21 keys of its walkthrough
+// loop (for i in {0..20}) over kv1, kv2, kv3: index into that list.
+var seedPlacement = [21]int{2, 1, 0, 0, 1, 2, 2, 0, 2, 0, 1, 0, 2, 1, 1, 1, 0, 2, 2, 2, 0}
+
 // startNodes starts n real nodes, kv1…kvN, on ephemeral loopback ports.
 // Each stops when the test ends or when its stop function is called.
+
 func startNodes(t testing.TB, n int) ([]*node.Node, []func()) {
 	t.Helper()
 	var nodes []*node.Node
@@ -170,7 +176,7 @@ func TestAwkwardKeysSurviveTheHop(t *testing.T) {
 		if r := put(t, p.LocalURL(), k, strconv.Quote(k)); r.status != 200 {
 			t.Fatalf("put %q: %d %s", k, r.status, r.body)
 		}
-		owner := nodes[Owner(k, 3)]
+		owner := nodes[placement.SeedOwner(k, 3)]
 		if v, ok := owner.Store().Get(k); !ok || v != strconv.Quote(k) {
 			t.Errorf("key %q: owner %s holds %q, %v", k, owner.Name(), v, ok)
 		}
@@ -307,7 +313,7 @@ func TestHangingNodeNeverStallsOthers(t *testing.T) {
 	var stuckKey, liveKey string
 	for i := 0; stuckKey == "" || liveKey == ""; i++ {
 		k := "k" + strconv.Itoa(i)
-		if Owner(k, 3) == 2 {
+		if placement.SeedOwner(k, 3) == 2 {
 			stuckKey = k
 		} else if liveKey == "" {
 			liveKey = k

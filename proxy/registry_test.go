@@ -3,6 +3,7 @@ package proxy
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -16,12 +17,26 @@ import (
 	"github.com/kvclass/kvclass/internal/testwait"
 	"github.com/kvclass/kvclass/kvapi"
 	"github.com/kvclass/kvclass/node"
+	"github.com/kvclass/kvclass/placement"
+	"github.com/kvclass/kvclass/registry/join"
 )
 
 // joinNode starts a real node that joins p's registry, as a student's does.
+// Nodes of one test keep their secrets in one state directory, as a
+// student's machine does, so a node started again under the same name
+// rejoins in its place.
 func joinNode(t testing.TB, proxyURL, name string) (*node.Node, func()) {
 	t.Helper()
-	return runNode(t, node.Config{Name: name, Join: proxyURL, Token: "class-code"})
+	return runNode(t, node.Config{Name: name, Join: proxyURL, Token: "class-code", StateDir: stateDir(t)})
+}
+
+// stateDirs holds each test's node state directory.
+var stateDirs sync.Map // testing.TB → string
+
+// stateDir returns the test's node state directory.
+func stateDir(t testing.TB) string {
+	dir, _ := stateDirs.LoadOrStore(t, t.TempDir())
+	return dir.(string)
 }
 
 // nodeConfig is a standalone node named name.
@@ -97,7 +112,7 @@ func TestStoppedNodeIsDownAtOnceAndKeepsItsPlace(t *testing.T) {
 	}
 	var kv2Key string
 	for i := 0; kv2Key == ""; i++ {
-		if k := "k" + strconv.Itoa(i); Owner(k, 3) == 1 {
+		if k := "k" + strconv.Itoa(i); placement.SeedOwner(k, 3) == 1 {
 			kv2Key = k
 		}
 	}
@@ -116,7 +131,7 @@ func TestStoppedNodeIsDownAtOnceAndKeepsItsPlace(t *testing.T) {
 func TestKickRemovesANode(t *testing.T) {
 	p := startProxy(t, Config{Heartbeat: 100 * time.Millisecond})
 	joinNode(t, p.LocalURL(), "kv1")
-	joinNode(t, p.LocalURL(), "troll")
+	troll, _ := joinNode(t, p.LocalURL(), "troll")
 	req, _ := http.NewRequest("POST", p.LocalURL()+"/admin/kick", strings.NewReader(`{"name": "troll"}`))
 	req.Header.Set("Authorization", "Bearer admin-secret")
 	resp, err := client.Do(req)
@@ -127,8 +142,15 @@ func TestKickRemovesANode(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("kick: %d", resp.StatusCode)
 	}
-	// The kicked node keeps trying to rejoin, and is kept out.
-	time.Sleep(700 * time.Millisecond)
+	// The kicked node learns it was removed and stops, saying why.
+	select {
+	case <-troll.Done():
+	case <-time.After(testwait.Patience):
+		t.Fatal("the kicked node is still running")
+	}
+	if err := troll.Wait(); !errors.Is(err, join.ErrKicked) {
+		t.Fatalf("kicked node's Wait = %v, want ErrKicked", err)
+	}
 	if got := tableNames(p); got != "kv1" {
 		t.Fatalf("after kick: %s", got)
 	}
@@ -179,7 +201,7 @@ func TestNodesRejoinARestartedProxy(t *testing.T) {
 // ordered. Run with -race.
 func TestChurnWhileRequestsFlow(t *testing.T) {
 	const timeout = time.Second
-	p := startProxy(t, Config{Heartbeat: 100 * time.Millisecond, Timeout: timeout})
+	p := startProxy(t, Config{Heartbeat: 100 * time.Millisecond, Timeout: timeout, MaxPerAddr: 1000})
 	joinNode(t, p.LocalURL(), "anchor")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -1,10 +1,11 @@
 package proxy
 
 import (
+	"bytes"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -85,6 +86,13 @@ func (p *Proxy) data(w http.ResponseWriter, r *http.Request, op kvapi.Op) {
 		return
 	}
 	if t.mode == Replication {
+		if n := p.stillRejoining(); n > 0 && op != kvapi.OpGet {
+			w.Header().Set("Retry-After", "2")
+			f := kvapi.Errorf(http.StatusServiceUnavailable, "The proxy restarted and "+strconv.Itoa(n)+" of its nodes have not rejoined yet; a write now would leave them behind. Try again in a moment.")
+			kvapi.WriteError(w, f)
+			p.feed(op.Name, key, nil, "error", f.Status, f.Message)
+			return
+		}
 		if op == kvapi.OpGet {
 			p.replicatedGet(w, t, key)
 		} else {
@@ -192,6 +200,7 @@ func (p *Proxy) replicatedGet(w http.ResponseWriter, t *table, key string) {
 
 // outcome is one node's answer to a replicated write.
 type outcome struct {
+	i      int // the node's position among the up nodes
 	b      *backend
 	status int
 	body   []byte
@@ -199,29 +208,68 @@ type outcome struct {
 	err    error
 }
 
-// replicatedWrite sends a put or delete to every up node at once and waits
-// for all of them (each bounded by the node timeout). A put succeeds when at
-// least quorum nodes stored it; a delete succeeds when any node had the key.
+// writeGrace bounds how long a replicated write that reached its quorum
+// waits for the other replicas: as long again as the quorum took, at least
+// minGrace and at most maxGrace. A stuck replica then costs each write a few
+// milliseconds, not the node timeout.
+const (
+	minGrace = 2 * time.Millisecond
+	maxGrace = 50 * time.Millisecond
+)
+
+// replicatedWrite sends a put or delete to every up node at once. A put
+// succeeds when at least quorum nodes stored it; a delete when any node had
+// the key. It answers once the outcome is decided and every other replica
+// has answered or a short grace has passed (see writeGrace); replicas that
+// answer later are reported to the page and the log as late.
 func (p *Proxy) replicatedWrite(w http.ResponseWriter, t *table, op kvapi.Op, key string, body []byte) {
 	up := t.upNodes()
-	outs := make([]outcome, len(up))
-	var wg sync.WaitGroup
+	need := 1
+	if op == kvapi.OpPut {
+		need = t.quorum
+	}
+	// The body buffer goes back to its pool when this handler returns, and
+	// late replicas may still be sending it.
+	body = bytes.Clone(body)
+	results := make(chan outcome, len(up))
 	for i, b := range up {
-		wg.Add(1)
 		go func() {
-			defer wg.Done()
 			resp := fasthttp.AcquireResponse()
 			defer fasthttp.ReleaseResponse(resp)
-			o := outcome{b: b}
+			o := outcome{i: i, b: b}
 			if o.err = b.client.call(op.Methods[0], op.Path, key, body, resp); o.err == nil {
 				o.status = resp.StatusCode()
-				o.body = append([]byte(nil), resp.Body()...)
-				o.ctype = append([]byte(nil), resp.Header.ContentType()...)
+				o.body = bytes.Clone(resp.Body())
+				o.ctype = bytes.Clone(resp.Header.ContentType())
 			}
-			outs[i] = o
+			results <- o
 		}()
 	}
-	wg.Wait()
+
+	start := time.Now()
+	var outs []outcome
+	var grace <-chan time.Time
+	ok := 0
+collect:
+	for len(outs) < len(up) {
+		select {
+		case o := <-results:
+			outs = append(outs, o)
+			if o.err == nil && o.status == http.StatusOK {
+				ok++
+			}
+			if ok >= need && grace == nil {
+				wait := min(max(time.Since(start), minGrace), maxGrace)
+				grace = time.After(wait)
+			}
+		case <-grace:
+			break collect
+		}
+	}
+	if late := len(up) - len(outs); late > 0 {
+		go p.reportLate(op, key, late, results)
+	}
+	slices.SortFunc(outs, func(a, b outcome) int { return a.i - b.i }) // node order
 
 	var okNodes, missNodes []string
 	var first *outcome
@@ -241,10 +289,6 @@ func (p *Proxy) replicatedWrite(w http.ResponseWriter, t *table, op kvapi.Op, ke
 		default:
 			failed[o.b.name] = "answered " + strconv.Itoa(o.status) + ": " + clip(o.body, 200)
 		}
-	}
-	need := 1
-	if op == kvapi.OpPut {
-		need = t.quorum
 	}
 	if len(okNodes) >= need && first != nil {
 		writeRelayed(w, first.status, first.ctype, first.body, strings.Join(okNodes, ","))
@@ -273,6 +317,23 @@ func (p *Proxy) replicatedWrite(w http.ResponseWriter, t *table, op kvapi.Op, ke
 	}
 	kvapi.WriteError(w, f)
 	p.feed(op.Name, key, okNodes, "error", f.Status, f.Message)
+}
+
+// reportLate waits for the n replicas a write did not wait for, and tells
+// the page and the log how each one ended: stored late, or failed.
+func (p *Proxy) reportLate(op kvapi.Op, key string, n int, results <-chan outcome) {
+	for range n {
+		o := <-results
+		switch {
+		case o.err != nil:
+			p.log.Info("a replica missed a write", "node", o.b.name, "op", op.Name, "key", kvapi.Truncate(key, 64), "err", o.err)
+			p.feed(op.Name, key, []string{o.b.name}, "late", 0, "missed: "+o.err.Error())
+		case o.status != http.StatusOK:
+			p.feed(op.Name, key, []string{o.b.name}, "late", o.status, "answered late: "+strconv.Itoa(o.status))
+		default:
+			p.feed(op.Name, key, []string{o.b.name}, "late", o.status, "")
+		}
+	}
 }
 
 // clip returns at most n bytes of a node's text, cut on a character

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -97,21 +98,31 @@ func (p *Proxy) gatherState(t *table) []byte {
 	}
 	out := make([]nodeState, len(t.nodes))
 	var wg sync.WaitGroup
+	var total atomic.Int64
+	sem := make(chan struct{}, gatherParallel)
 	for i, b := range t.nodes {
 		out[i] = nodeState{Name: b.name, URL: b.url, Status: "down", Reason: b.reason, Data: json.RawMessage("{}")}
 		if !b.up {
 			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if total.Load() >= maxGather {
+				out[i].Status, out[i].Reason = "up", errGatherFull.Error()
+				return
+			}
 			data, err := fetchData(b)
+			if err == nil && total.Add(int64(len(data))) > maxGather {
+				out[i].Status, out[i].Reason = "up", errGatherFull.Error()
+				return
+			}
 			if err != nil {
 				out[i].Reason = err.Error()
 				return
 			}
 			out[i].Status, out[i].Reason, out[i].Data = "up", "", data
-		}()
+		})
 	}
 	wg.Wait()
 	body, _ := json.Marshal(struct {
@@ -139,6 +150,16 @@ func fetchData(b *backend) (json.RawMessage, error) {
 	}
 	return st.Data, nil
 }
+
+// Bounds of one gather of every node's state: at most maxGather bytes of
+// node data in one answer (a node beyond it is listed without its data),
+// fetched from at most gatherParallel nodes at a time.
+const (
+	maxGather      = 32 << 20
+	gatherParallel = 8
+)
+
+var errGatherFull = errors.New("its data did not fit in one answer of every node; ask /state?format=json&node=NAME")
 
 type errStatus int
 
@@ -182,7 +203,7 @@ func (p *Proxy) snapshot() web.Snapshot {
 		Limit: web.KeysPerNode,
 		Nodes: make([]web.NodeView, 0, len(t.nodes)),
 	}
-	if p.server != nil {
+	if p.server != nil && !p.cfg.HideJoin {
 		s.Join = p.JoinLine()
 	}
 	p.mu.Lock()

@@ -6,20 +6,79 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/kvclass/kvclass/placement"
+	"github.com/kvclass/kvclass/registry"
 	"io/fs"
 	"math/big"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
+	"slices"
 	"strings"
+	"sync"
 )
 
-// Secrets are the proxy's class code (shared with the class; admits nodes)
-// and admin token (the instructor's alone; authorizes /admin actions), kept
-// across restarts in a state file.
-type Secrets struct {
-	ClassCode  string `json:"class_code"`
-	AdminToken string `json:"admin_token"`
+// State is what the proxy keeps across restarts in its state file: the
+// class code (shared with the class; admits nodes), the admin token (the
+// instructor's alone; authorizes /admin actions), and what the class set up
+// live: the mode, the placement, the write quorum, the lock, and every
+// joined node with its place and secret (down nodes included, until a kick
+// or the expiry). A restarted proxy places every key where it did before.
+type State struct {
+	ClassCode   string            `json:"class_code"`
+	AdminToken  string            `json:"admin_token"`
+	Mode        Mode              `json:"mode,omitempty"`
+	Placement   *placement.Config `json:"placement,omitempty"`
+	WriteQuorum int               `json:"write_quorum,omitempty"`
+	Locked      bool              `json:"locked,omitempty"`
+	Nodes       []registry.Saved  `json:"nodes,omitempty"`
+}
+
+// StateFile is the proxy's state file: its path and the State it holds.
+// Its methods are safe for concurrent use.
+type StateFile struct {
+	path string
+
+	mu    sync.Mutex
+	state State
+}
+
+// Path returns where the file is.
+func (f *StateFile) Path() string { return f.path }
+
+// State returns a copy of what the file holds.
+func (f *StateFile) State() State {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.state.clone()
+}
+
+// Update applies change to the state and writes the file when anything
+// changed. The write is atomic: the file holds the old state or the new.
+func (f *StateFile) Update(change func(*State)) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	next := f.state.clone()
+	change(&next)
+	if reflect.DeepEqual(next, f.state) {
+		return nil
+	}
+	if err := writeState(f.path, next); err != nil {
+		return err
+	}
+	f.state = next
+	return nil
+}
+
+func (s State) clone() State {
+	c := s
+	if s.Placement != nil {
+		p := *s.Placement
+		c.Placement = &p
+	}
+	c.Nodes = slices.Clone(s.Nodes)
+	return c
 }
 
 // Bounds of values given by flags.
@@ -28,7 +87,7 @@ const (
 	maxClassCodeLen  = 64
 	minAdminTokenLen = 16
 	maxAdminTokenLen = 256
-	maxStateFileSize = 64 << 10
+	maxStateFileSize = 1 << 20
 )
 
 // DefaultStatePath is where the proxy keeps its secrets by default:
@@ -41,7 +100,7 @@ func DefaultStatePath() (string, error) {
 	return filepath.Join(dir, "kvclass", "proxy-state.json"), nil
 }
 
-// LoadSecrets reads the state file at path if it exists, applies non-empty
+// LoadState reads the state file at path if it exists, applies non-empty
 // flag values (classCode, adminToken) over it, generates what is still
 // missing, and saves the result when it differs from the file.
 //
@@ -50,18 +109,18 @@ func DefaultStatePath() (string, error) {
 // its admin token may have leaked, so the instructor should delete the file
 // (new secrets are made) or chmod it and keep them knowingly. A file that is
 // not valid JSON is refused rather than overwritten.
-func LoadSecrets(path, classCode, adminToken string) (Secrets, error) {
+func LoadState(path, classCode, adminToken string) (*StateFile, error) {
 	if err := checkFlagValue("class code", classCode, minClassCodeLen, maxClassCodeLen); err != nil {
-		return Secrets{}, err
+		return nil, err
 	}
 	if err := checkFlagValue("admin token", adminToken, minAdminTokenLen, maxAdminTokenLen); err != nil {
-		return Secrets{}, err
+		return nil, err
 	}
 	saved, err := readState(path)
 	if err != nil {
-		return Secrets{}, err
+		return nil, err
 	}
-	s := saved
+	s := saved.clone()
 	if classCode != "" {
 		s.ClassCode = classCode
 	}
@@ -74,12 +133,12 @@ func LoadSecrets(path, classCode, adminToken string) (Secrets, error) {
 	if s.AdminToken == "" {
 		s.AdminToken = newAdminToken()
 	}
-	if s != saved {
+	if !reflect.DeepEqual(s, saved) {
 		if err := writeState(path, s); err != nil {
-			return Secrets{}, err
+			return nil, err
 		}
 	}
-	return s, nil
+	return &StateFile{path: path, state: s}, nil
 }
 
 // checkFlagValue checks a secret given on the command line; empty means not
@@ -99,45 +158,58 @@ func checkFlagValue(what, v string, minLen, maxLen int) error {
 	return nil
 }
 
-// readState reads the state file; a missing file is empty secrets.
-func readState(path string) (Secrets, error) {
+// readState reads the state file; a missing file is an empty state.
+func readState(path string) (State, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return Secrets{}, nil
+		return State{}, nil
 	}
 	if err != nil {
-		return Secrets{}, fmt.Errorf("state file: %w", err)
+		return State{}, fmt.Errorf("state file: %w", err)
 	}
 	defer f.Close()
 	info, err := f.Stat()
 	if err != nil {
-		return Secrets{}, fmt.Errorf("state file: %w", err)
+		return State{}, fmt.Errorf("state file: %w", err)
 	}
 	if !info.Mode().IsRegular() {
-		return Secrets{}, fmt.Errorf("state file %s is not a regular file", path)
+		return State{}, fmt.Errorf("state file %s is not a regular file", path)
 	}
 	if perm := info.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
-		return Secrets{}, fmt.Errorf("state file %s is open to other users (mode %04o): its admin token may have leaked; delete the file to make new secrets, or chmod 600 it to keep them", path, perm)
+		return State{}, fmt.Errorf("state file %s is open to other users (mode %04o): its admin token may have leaked; delete the file to make new secrets, or chmod 600 it to keep them", path, perm)
 	}
 	if info.Size() > maxStateFileSize {
-		return Secrets{}, fmt.Errorf("state file %s is larger than %d bytes; delete it to make new secrets", path, maxStateFileSize)
+		return State{}, fmt.Errorf("state file %s is larger than %d bytes; delete it to make new secrets", path, maxStateFileSize)
 	}
-	var s Secrets
+	var s State
 	if err := json.NewDecoder(f).Decode(&s); err != nil {
-		return Secrets{}, fmt.Errorf("state file %s is not valid JSON (%v); delete it to make new secrets", path, err)
+		return State{}, fmt.Errorf("state file %s is not valid JSON (%v); delete it to make new secrets", path, err)
 	}
 	if err := checkFlagValue("class code in the state file", s.ClassCode, 1, maxClassCodeLen); err != nil {
-		return Secrets{}, fmt.Errorf("state file %s: %w", path, err)
+		return State{}, fmt.Errorf("state file %s: %w", path, err)
 	}
 	if err := checkFlagValue("admin token in the state file", s.AdminToken, 1, maxAdminTokenLen); err != nil {
-		return Secrets{}, fmt.Errorf("state file %s: %w", path, err)
+		return State{}, fmt.Errorf("state file %s: %w", path, err)
+	}
+	if s.Mode != "" {
+		if _, err := ParseMode(string(s.Mode)); err != nil {
+			return State{}, fmt.Errorf("state file %s: %w", path, err)
+		}
+	}
+	if s.Placement != nil {
+		if err := s.Placement.Validate(); err != nil {
+			return State{}, fmt.Errorf("state file %s: %w", path, err)
+		}
+	}
+	if s.WriteQuorum < 0 {
+		return State{}, fmt.Errorf("state file %s: write_quorum is negative", path)
 	}
 	return s, nil
 }
 
 // writeState replaces the state file atomically: a 0600 temporary file in
 // the same directory, synced, then renamed over the old one.
-func writeState(path string, s Secrets) error {
+func writeState(path string, s State) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("state file directory: %w", err)

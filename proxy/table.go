@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"github.com/kvclass/kvclass/placement"
 	"github.com/kvclass/kvclass/registry"
 )
 
@@ -12,6 +13,7 @@ type table struct {
 	quorum int
 	nodes  []*backend
 	byName map[string]*backend
+	place  *placement.Table // owners of keys over nodes, by index
 }
 
 // backend is a node as one table version sees it.
@@ -60,6 +62,11 @@ func buildTable(mode Mode, quorum int, members []registry.Member, clients map[cl
 		t.nodes = append(t.nodes, b)
 		t.byName[m.Name] = b
 	}
+	names := make([]string, len(t.nodes))
+	for i, b := range t.nodes {
+		names[i] = b.name
+	}
+	t.place = mustPlace(placement.Config{}, names)
 	var stale []*nodeClient
 	for k, c := range clients {
 		if !used[k] {
@@ -70,9 +77,19 @@ func buildTable(mode Mode, quorum int, members []registry.Member, clients map[cl
 	return t, stale
 }
 
-// owner returns the node that owns key under sharding.
+// owner returns the node that owns key under sharding; the table has nodes.
 func (t *table) owner(key string) *backend {
-	return t.nodes[Owner(key, len(t.nodes))]
+	return t.nodes[t.place.Owner(key)]
+}
+
+// mustPlace builds the placement table of a config the proxy already
+// validated.
+func mustPlace(cfg placement.Config, names []string) *placement.Table {
+	pt, err := placement.New(cfg, names)
+	if err != nil {
+		panic("placement config was validated before: " + err.Error())
+	}
+	return pt
 }
 
 // upNodes returns the nodes marked up, in order.

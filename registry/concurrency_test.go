@@ -39,6 +39,7 @@ func TestManyNodesConcurrently(t *testing.T) {
 	noLeaks(t)
 	const nodes = 200
 	opts := testOptions()
+	opts.MaxPerAddr = nodes // every test node joins from 127.0.0.1
 	opts.Static = []registry.Static{{Name: "cfg", URL: newNode(t).url}}
 	var calls, overlap atomic.Int32
 	var listErr atomic.Value

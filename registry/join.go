@@ -69,7 +69,7 @@ func (r *Registry) join(ctx context.Context, req kvapi.JoinRequest, addr string,
 	}
 	nodeURL := u.String()
 	r.mu.Lock()
-	err = r.admissible(req.Name, req.Secret != "", presented, nodeURL)
+	err = r.admissible(req.Name, addr, req.Secret != "", presented, nodeURL)
 	r.mu.Unlock()
 	if err != nil {
 		return kvapi.JoinReply{}, r.refused(addr, req.Name, err)
@@ -82,7 +82,7 @@ func (r *Registry) join(ctx context.Context, req kvapi.JoinRequest, addr string,
 	if secret == "" {
 		secret = newSecret()
 	}
-	if err := r.admit(req.Name, nodeURL, secret, presented, req.Secret != "", sess, interval); err != nil {
+	if err := r.admit(req.Name, addr, nodeURL, secret, presented, req.Secret != "", sess, interval); err != nil {
 		return kvapi.JoinReply{}, r.refused(addr, req.Name, err)
 	}
 	r.log.Info("node joined", "node", req.Name, "url", nodeURL, "addr", addr)
@@ -95,35 +95,55 @@ func (r *Registry) refused(addr, name string, err error) error {
 	return err
 }
 
-// admissible decides whether a node may take name. Called with r.mu held.
-func (r *Registry) admissible(name string, hasSecret bool, secret digest, nodeURL string) error {
+// admissible decides whether a node joining from addr may take name. A
+// joined name belongs to its node until a kick or the expiry, up or down:
+// only that node's secret takes it again. A config place may be taken while
+// its config node is down, or by the config node itself (same URL). Called
+// with r.mu held.
+func (r *Registry) admissible(name, addr string, hasSecret bool, secret digest, nodeURL string) error {
 	if r.closed {
 		return refuse(http.StatusServiceUnavailable, "the proxy is stopping; try again in a moment")
 	}
 	e := r.byName[name]
 	switch {
+	case e != nil && e.joined:
+		if hasSecret && e.secret.equal(secret) {
+			return nil // the same node rejoining
+		}
+		return refuse(http.StatusConflict, "the name %q is taken by another node of this class, which keeps it (up or down) until the instructor kicks it; choose another name with -n NAME", name)
+	case r.locked:
+		return refuse(http.StatusForbidden, "the class is locked by the instructor: only nodes that joined before may rejoin")
 	case e == nil:
 		if len(r.byName) >= r.opts.MaxNodes {
 			return refuse(http.StatusServiceUnavailable, "the class is full (%d nodes)", r.opts.MaxNodes)
 		}
-	case e.joined:
-		if hasSecret && e.secret.equal(secret) {
-			return nil // the same node rejoining
-		}
-		if e.up {
-			return refuse(http.StatusConflict, "the name %q is taken by a live node; choose another name", name)
+		if n := r.joinedFrom(addr); n >= r.opts.MaxPerAddr {
+			return refuse(http.StatusTooManyRequests, "%d nodes have already joined from your address; ask the instructor to raise --max-per-address", n)
 		}
 	case e.up && !sameURL(nodeURL, e.configURL):
-		return refuse(http.StatusConflict, "the name %q belongs to a config node that is up; choose another name", name)
+		return refuse(http.StatusConflict, "the name %q belongs to a config node that is up; choose another name with -n NAME", name)
 	}
 	return nil
 }
 
+// joinedFrom counts the joined members admitted from addr. Called with r.mu
+// held.
+func (r *Registry) joinedFrom(addr string) int {
+	key := addrKey(addr)
+	n := 0
+	for _, e := range r.byName {
+		if e.joined && e.addr == key {
+			n++
+		}
+	}
+	return n
+}
+
 // admit commits a join: a new member, a rejoin of the same node (its URL may
-// change), or a takeover of a down node's name and place.
-func (r *Registry) admit(name, nodeURL, secret string, presented digest, hasSecret bool, sess *wsSession, interval time.Duration) error {
+// change), or a joined node taking a down config node's place.
+func (r *Registry) admit(name, addr, nodeURL, secret string, presented digest, hasSecret bool, sess *wsSession, interval time.Duration) error {
 	return r.update(func(d *delivery) error {
-		if err := r.admissible(name, hasSecret, presented, nodeURL); err != nil {
+		if err := r.admissible(name, addr, hasSecret, presented, nodeURL); err != nil {
 			return err
 		}
 		now := r.now()
@@ -142,7 +162,7 @@ func (r *Registry) admit(name, nodeURL, secret string, presented digest, hasSecr
 			}
 			d.closeSession(e, kvapi.CloseReplaced, reason)
 		}
-		e.joined, e.secret, e.url = true, digestOf(secret), nodeURL
+		e.joined, e.secret, e.secretText, e.url, e.addr = true, digestOf(secret), secret, nodeURL, addrKey(addr)
 		e.interval, e.lastBeat, e.session = interval, now, sess
 		if isNew || !e.up {
 			e.up, e.reason, e.since = true, "", now

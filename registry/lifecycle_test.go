@@ -121,7 +121,7 @@ func TestKick(t *testing.T) {
 	noLeaks(t)
 	c := newClass(t, testOptions())
 	n := newNode(t)
-	c.join("kv1", n.url)
+	kicked := c.join("kv1", n.url)
 	c.join("kv2", n.url)
 	if err := c.reg.Kick("kv1"); err != nil {
 		t.Fatalf("Kick: %v", err)
@@ -129,17 +129,25 @@ func TestKick(t *testing.T) {
 	if _, _, ok := c.member("kv1"); ok {
 		t.Fatal("kicked node is still a member")
 	}
-	// Its session notices, keeps trying (that is the contract) and is
-	// refused: it does not come back by itself.
-	testwait.For(t, "the kicked session to log why", func() bool {
-		return strings.Contains(c.logs.String(), "removed this node from the class")
-	})
-	testwait.For(t, "the kicked session's rejoin to be refused", func() bool {
-		return strings.Contains(c.logs.String(), "removed from the class by the instructor (403)")
-	})
-	time.Sleep(100 * time.Millisecond)
+	// Its session notices and ends, saying why: a removed node does not
+	// come back by itself (the node then exits).
+	select {
+	case <-kicked.Done():
+	case <-time.After(testwait.Patience):
+		t.Fatal("the kicked session did not end")
+	}
+	if !errors.Is(kicked.Err(), join.ErrKicked) {
+		t.Fatalf("kicked session's Err = %v, want ErrKicked", kicked.Err())
+	}
+	if !strings.Contains(c.logs.String(), "removed this node from the class") {
+		t.Fatalf("the kicked session did not log why:\n%s", c.logs.String())
+	}
 	if _, _, ok := c.member("kv1"); ok {
 		t.Fatal("kicked node rejoined by itself")
+	}
+	// Its old secret stays refused, with the instructor named.
+	if status, body := c.joinHTTP("kv1", n.url, kicked.Secret()); status != http.StatusForbidden || !strings.Contains(body["error"].(string), "removed") {
+		t.Fatalf("rejoin with a kicked secret: %d %v, want 403", status, body)
 	}
 	// A new node (a new secret) may use the name again.
 	c.join("kv1", n.url)
@@ -178,22 +186,32 @@ func TestNameConflictsAndTakeover(t *testing.T) {
 	if m, i := c.mustMember("kv1"); m.URL != b.url || i != place {
 		t.Fatalf("after a URL change: %+v at %d, want %s at %d", m, i, b.url, place)
 	}
-	// Once it is down, another node takes the name and the place.
+	// Once it is down (a laptop asleep), the name is still its own: a
+	// classmate with the class code cannot take it over.
 	if status, _ := c.post("/registry/leave", map[string]string{"name": "kv1", "secret": secret}); status != http.StatusOK {
 		t.Fatalf("leave: %d", status)
 	}
-	status, body = c.joinHTTP("kv1", a.url, "")
-	if status != http.StatusOK || body["secret"] == secret {
-		t.Fatalf("takeover of a down name: %d %v", status, body)
+	if status, body := c.joinHTTP("kv1", a.url, ""); status != http.StatusConflict || !strings.Contains(body["error"].(string), "-n NAME") {
+		t.Fatalf("takeover of a down name: %d %v, want 409 naming -n", status, body)
+	}
+	if m, i := c.mustMember("kv1"); m.Up || m.URL != b.url || i != place {
+		t.Fatalf("after a refused takeover: %+v at %d", m, i)
+	}
+	// The node itself comes back with its secret, in its place.
+	if status, body := c.joinHTTP("kv1", a.url, secret); status != http.StatusOK || body["secret"] != secret {
+		t.Fatalf("rejoin of the down node with its secret: %d %v", status, body)
 	}
 	if m, i := c.mustMember("kv1"); !m.Up || m.URL != a.url || i != place {
-		t.Fatalf("after takeover: %+v at %d", m, i)
+		t.Fatalf("after its rejoin: %+v at %d", m, i)
 	}
-	// The old secret no longer proves anything.
-	if status, _ := c.post("/registry/heartbeat", map[string]string{"name": "kv1", "secret": secret}); status != http.StatusForbidden {
-		t.Fatalf("heartbeat with the old holder's secret: %d, want 403", status)
+	// After the instructor kicks it, the name is free for another node.
+	if err := c.reg.Kick("kv1"); err != nil {
+		t.Fatal(err)
 	}
-	want := []string{"join:kv0", "join:kv1", "join:kv2", "url:kv1", "down:kv1", "url:kv1", "up:kv1"}
+	if status, body := c.joinHTTP("kv1", b.url, ""); status != http.StatusOK || body["secret"] == secret {
+		t.Fatalf("a new node under a kicked name: %d %v", status, body)
+	}
+	want := []string{"join:kv0", "join:kv1", "join:kv2", "url:kv1", "down:kv1", "url:kv1", "up:kv1", "kick:kv1", "join:kv1"}
 	if got := c.kinds(); !slices.Equal(got, want) {
 		t.Fatalf("changes %v, want %v", got, want)
 	}

@@ -46,11 +46,27 @@ type Options struct {
 	// check. Default 2s.
 	ProbeTimeout time.Duration
 	// HandshakeTimeout bounds how long a websocket may take to send its join
-	// message. Default 10s.
+	// message; a node sends it at once. Default 5s.
 	HandshakeTimeout time.Duration
 	// MaxNodes is the most members the list may hold, config nodes included;
 	// a join that would add one more is answered 503. Default 256.
 	MaxNodes int
+	// MaxPerAddr caps the joined nodes admitted from one client address
+	// (--max-per-address); one more new name is answered 429. A class
+	// behind one NAT shares one address, so the default is well above a
+	// class: 64.
+	MaxPerAddr int
+	// MaxPendingPerAddr caps the websockets from one address that have not
+	// sent their join yet; one more is answered 503. Default 16.
+	MaxPendingPerAddr int
+	// Locked starts the registry locked: only nodes it knows (Restore, or
+	// joined before) may join. See SetLocked.
+	Locked bool
+	// Restore are joined members from the proxy's state file, as Saved
+	// returned them before a restart. They take their places at once,
+	// down ("waiting to rejoin after the proxy restarted"), so no key moves
+	// while they rejoin, and each name stays its node's.
+	Restore []Saved
 	// FailLimit and FailWindow bound failed joins (a bad class code) per
 	// client address: past FailLimit failures within FailWindow the address
 	// is throttled (see docs/REGISTRY.md). Successful joins never count.
@@ -81,15 +97,17 @@ type Options struct {
 
 // Defaults for Options.
 const (
-	DefaultHeartbeat        = 5 * time.Second
-	DefaultHTTPHeartbeat    = 30 * time.Second
-	DefaultExpiry           = 5 * time.Minute
-	DefaultHealthInterval   = 2 * time.Second
-	DefaultProbeTimeout     = 2 * time.Second
-	DefaultHandshakeTimeout = 10 * time.Second
-	DefaultMaxNodes         = 256
-	DefaultFailLimit        = 10
-	DefaultFailWindow       = time.Minute
+	DefaultHeartbeat         = 5 * time.Second
+	DefaultHTTPHeartbeat     = 30 * time.Second
+	DefaultExpiry            = 5 * time.Minute
+	DefaultHealthInterval    = 2 * time.Second
+	DefaultProbeTimeout      = 2 * time.Second
+	DefaultHandshakeTimeout  = 5 * time.Second
+	DefaultMaxNodes          = 256
+	DefaultMaxPerAddr        = 64
+	DefaultMaxPendingPerAddr = 16
+	DefaultFailLimit         = 10
+	DefaultFailWindow        = time.Minute
 )
 
 func applyDefaults(o *Options) error {
@@ -115,8 +133,14 @@ func applyDefaults(o *Options) error {
 		}
 	}
 	o.HTTPHeartbeat = max(o.HTTPHeartbeat, o.Heartbeat)
-	if o.MaxNodes < 0 || o.FailLimit < 0 {
-		return errors.New("registry: MaxNodes and FailLimit may not be negative")
+	if o.MaxNodes < 0 || o.FailLimit < 0 || o.MaxPerAddr < 0 || o.MaxPendingPerAddr < 0 {
+		return errors.New("registry: MaxNodes, MaxPerAddr, MaxPendingPerAddr and FailLimit may not be negative")
+	}
+	if o.MaxPerAddr == 0 {
+		o.MaxPerAddr = DefaultMaxPerAddr
+	}
+	if o.MaxPendingPerAddr == 0 {
+		o.MaxPendingPerAddr = DefaultMaxPendingPerAddr
 	}
 	if o.MaxNodes == 0 {
 		o.MaxNodes = DefaultMaxNodes

@@ -24,24 +24,3 @@ func TestCheckResolvedChecksEveryAddress(t *testing.T) {
 		t.Fatalf("no addresses: %v, want ErrUnresolvable", err)
 	}
 }
-
-func TestCompareNames(t *testing.T) {
-	ordered := []string{"a", "a1", "a2", "a02b", "a10", "ab", "b", "kv1", "kv2", "kv9", "kv10", "kv11", "kv100"}
-	for i := range ordered {
-		for j := range ordered {
-			got := compareNames(ordered[i], ordered[j])
-			want := 0
-			if i < j {
-				want = -1
-			} else if i > j {
-				want = 1
-			}
-			if got != want {
-				t.Errorf("compareNames(%q, %q) = %d, want %d", ordered[i], ordered[j], got, want)
-			}
-		}
-	}
-	if compareNames("kv01", "kv1") == 0 {
-		t.Error("kv01 and kv1 compare equal; names must order totally")
-	}
-}

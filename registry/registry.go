@@ -14,6 +14,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/kvclass/kvclass/kvapi"
+	"github.com/kvclass/kvclass/placement"
 )
 
 // Errors returned by Kick.
@@ -42,23 +43,25 @@ type Registry struct {
 	limiter  *limiter
 	upgrader websocket.Upgrader
 
-	closeCtx  context.Context // ends at Close
-	closeFn   context.CancelFunc
-	running   atomic.Bool
-	pendingWS atomic.Int64
-	handlers  sync.WaitGroup // websocket handlers, waited for by Close
-	wake      chan struct{}  // the lease deadlines changed
-	checkNow  chan struct{}  // a config place needs a health check soon
+	closeCtx context.Context // ends at Close
+	closeFn  context.CancelFunc
+	running  atomic.Bool
+	handlers sync.WaitGroup // websocket handlers, waited for by Close
+	wake     chan struct{}  // the lease deadlines changed
+	checkNow chan struct{}  // a config place needs a health check soon
 
-	mu       sync.Mutex
-	static   []string // config names in file order
-	byName   map[string]*entry
-	list     []Member // current ordered list; never modified in place
-	kicked   map[digest]struct{}
-	kickedQ  []digest
-	sessions map[*wsSession]struct{}
-	closed   bool
-	seq      uint64 // tickets handed out for deliveries
+	mu        sync.Mutex
+	static    []string // config names in file order
+	byName    map[string]*entry
+	list      []Member // current ordered list; never modified in place
+	kicked    map[digest]struct{}
+	kickedQ   []digest
+	sessions  map[*wsSession]struct{}
+	closed    bool
+	locked    bool           // only known nodes may join (the instructor's lock)
+	pending   map[string]int // websockets waiting for their join, per address
+	pendingWS int            // all websockets waiting for their join
+	seq       uint64         // tickets handed out for deliveries
 
 	dmu       sync.Mutex
 	dcond     *sync.Cond
@@ -67,18 +70,20 @@ type Registry struct {
 
 // entry is one member's full state, guarded by Registry.mu.
 type entry struct {
-	name      string
-	static    bool
-	configURL string
-	joined    bool
-	url       string
-	secret    digest
-	interval  time.Duration // heartbeat interval the node was told
-	lastBeat  time.Time
-	up        bool
-	reason    string
-	since     time.Time
-	session   *wsSession // the node's websocket, if it joined over one
+	name       string
+	static     bool
+	configURL  string
+	joined     bool
+	url        string
+	secret     digest
+	secretText string        // the secret itself: the proxy's authority over the node
+	addr       string        // the address it joined from (addrKey), for MaxPerAddr
+	interval   time.Duration // heartbeat interval the node was told
+	lastBeat   time.Time
+	up         bool
+	reason     string
+	since      time.Time
+	session    *wsSession // the node's websocket, if it joined over one
 }
 
 func (e *entry) member() Member {
@@ -111,6 +116,8 @@ func New(opts Options) (*Registry, error) {
 		byName:   make(map[string]*entry),
 		kicked:   make(map[digest]struct{}),
 		sessions: make(map[*wsSession]struct{}),
+		pending:  make(map[string]int),
+		locked:   opts.Locked,
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
@@ -142,6 +149,10 @@ func New(opts Options) (*Registry, error) {
 		r.static = append(r.static, s.Name)
 		r.byName[s.Name] = &entry{name: s.Name, static: true, configURL: u.String(), url: u.String(), up: true, since: now}
 	}
+	if err := r.restore(opts.Restore); err != nil {
+		return nil, err
+	}
+	r.opts.Restore = nil
 	r.list = r.buildList()
 	return r, nil
 }
@@ -207,7 +218,7 @@ func (r *Registry) release(e *entry, kind ChangeKind, d *delivery) {
 		return
 	}
 	old := e.member()
-	e.joined, e.secret, e.session = false, digest{}, nil
+	e.joined, e.secret, e.secretText, e.addr, e.session = false, digest{}, "", "", nil
 	e.url = e.configURL
 	if !e.up {
 		e.up, e.reason, e.since = true, "", r.now()
@@ -246,6 +257,6 @@ func (r *Registry) buildList() []Member {
 			list = append(list, e.member())
 		}
 	}
-	slices.SortFunc(list[start:], func(a, b Member) int { return compareNames(a.Name, b.Name) })
+	slices.SortFunc(list[start:], func(a, b Member) int { return placement.CompareNames(a.Name, b.Name) })
 	return list
 }

@@ -37,14 +37,14 @@ func (s *wsSession) close(code int, reason string) {
 // connection ends. A connection that ends without a leave does not mark the
 // node down: its lease does, three heartbeat intervals after the last beat.
 func (r *Registry) serveWS(w http.ResponseWriter, req *http.Request) {
-	if r.pendingWS.Add(1) > int64(2*r.opts.MaxNodes) {
-		r.pendingWS.Add(-1)
-		writeError(w, http.StatusServiceUnavailable, "too many nodes are joining at once; try again")
+	addr := r.opts.ClientAddr(req)
+	pendingDone, err := r.enterPending(addr)
+	if err != nil {
+		w.Header().Set("Retry-After", "1") // a node's join client asks again
+		writeRefusal(w, err)
 		return
 	}
-	pendingDone := sync.OnceFunc(func() { r.pendingWS.Add(-1) })
 	defer pendingDone()
-	addr := r.opts.ClientAddr(req)
 
 	r.mu.Lock()
 	if r.closed {
@@ -79,6 +79,7 @@ func (r *Registry) serveWS(w http.ResponseWriter, req *http.Request) {
 	conn.SetReadLimit(maxBody)
 	_ = conn.SetReadDeadline(time.Now().Add(r.opts.HandshakeTimeout))
 	typ, data, err := conn.ReadMessage()
+	pendingDone() // it spoke: no longer an idle connection holding a place
 	if err != nil {
 		r.log.Debug("websocket closed before its join", "addr", addr, "err", err)
 		return
@@ -96,7 +97,6 @@ func (r *Registry) serveWS(w http.ResponseWriter, req *http.Request) {
 		reply, err = r.join(ctx, jr, addr, s, r.opts.Heartbeat)
 		cancel()
 	}
-	pendingDone()
 	_ = conn.SetWriteDeadline(time.Now().Add(writeWait))
 	if err != nil {
 		ref := asRefusal(err)
@@ -111,17 +111,57 @@ func (r *Registry) serveWS(w http.ResponseWriter, req *http.Request) {
 	r.serveSession(s, reply.Name)
 }
 
+// enterPending counts a websocket that has not sent its join yet, per
+// address and in all, and returns the function that uncounts it (once). An
+// address may hold MaxPendingPerAddr such websockets, so a few hundred idle
+// connections from one machine cannot keep the class from joining; all
+// addresses together may hold 4 × MaxNodes.
+func (r *Registry) enterPending(addr string) (func(), error) {
+	key := addrKey(addr)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.pending[key] >= r.opts.MaxPendingPerAddr {
+		return nil, refuse(http.StatusServiceUnavailable, "too many joins in progress from your address; try again in a moment")
+	}
+	if r.pendingWS >= 4*r.opts.MaxNodes {
+		return nil, refuse(http.StatusServiceUnavailable, "too many nodes are joining at once; try again")
+	}
+	r.pending[key]++
+	r.pendingWS++
+	return sync.OnceFunc(func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.pendingWS--
+		if r.pending[key]--; r.pending[key] <= 0 {
+			delete(r.pending, key)
+		}
+	}), nil
+}
+
 // serveSession reads heartbeats until the connection ends or the node leaves.
+// A node pings once per heartbeat interval; pings beyond a generous allowance
+// are not answered or counted, and a session that keeps flooding is closed,
+// so a misbehaving client cannot spend the proxy's CPU on its lock.
 func (r *Registry) serveSession(s *wsSession, name string) {
 	conn := s.conn
 	window := (kvapi.MissedBeats + 1) * r.opts.Heartbeat
-	alive := func() {
+	limit := newBeatLimit(r.opts.Heartbeat)
+	alive := func() error {
+		switch limit.take(time.Now()) {
+		case beatFlood:
+			return errPingFlood
+		case beatDropped:
+			return nil
+		}
 		r.sessionBeat(name, s)
 		_ = conn.SetReadDeadline(time.Now().Add(window))
+		return nil
 	}
 	_ = conn.SetReadDeadline(time.Now().Add(window))
 	conn.SetPingHandler(func(data string) error {
-		alive()
+		if err := alive(); err != nil {
+			return err
+		}
 		err := conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(writeWait))
 		var netErr net.Error
 		if err == nil || errors.Is(err, websocket.ErrCloseSent) || errors.As(err, &netErr) && netErr.Timeout() {
@@ -129,14 +169,21 @@ func (r *Registry) serveSession(s *wsSession, name string) {
 		}
 		return err
 	})
-	conn.SetPongHandler(func(string) error { alive(); return nil })
+	conn.SetPongHandler(func(string) error { return alive() })
 	for {
 		typ, data, err := conn.ReadMessage()
+		if err == nil {
+			err = alive()
+		}
+		if errors.Is(err, errPingFlood) {
+			r.log.Warn("closing a node websocket that floods the proxy with heartbeats", "node", name)
+			s.close(websocket.ClosePolicyViolation, "too many heartbeats")
+			return
+		}
 		if err != nil {
 			r.log.Debug("node websocket closed", "node", name, "err", err)
 			return
 		}
-		alive()
 		var msg struct {
 			Type string `json:"type"`
 		}

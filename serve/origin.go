@@ -1,4 +1,4 @@
-package web
+package serve
 
 import (
 	"net"
@@ -7,19 +7,23 @@ import (
 	"strings"
 )
 
-// originPolicy decides which pages may open the websocket. A browser sends
-// the page's origin with every websocket request, and nothing else stops a
-// foreign site that a viewer opens from reading the live stream (cross-site
-// websocket hijacking).
-type originPolicy struct {
+// Origins decides which web pages may talk to a node or the proxy from a
+// browser. A browser sends the page's origin with every websocket request
+// and every state-changing request, and nothing else stops a foreign site
+// that a viewer opens from reading the live stream (cross-site websocket
+// hijacking) or from writing to, or wiping, a student's node on loopback.
+// A request without an Origin (curl, a program) is not a browser's and is
+// allowed.
+type Origins struct {
 	any   bool            // "*" was listed
 	allow map[string]bool // normalised scheme://host[:port]
 }
 
-// newOriginPolicy returns the policy that allows the listed origins besides
-// the request's own host.
-func newOriginPolicy(origins []string) originPolicy {
-	p := originPolicy{allow: make(map[string]bool, len(origins))}
+// NewOrigins returns the policy that allows the listed origins
+// (scheme://host[:port], the --origin flags) besides the request's own host.
+// "*" lets any page open the websocket, never write.
+func NewOrigins(origins []string) Origins {
+	p := Origins{allow: make(map[string]bool, len(origins))}
 	for _, o := range origins {
 		o = strings.TrimSpace(o)
 		if o == "*" {
@@ -33,16 +37,29 @@ func newOriginPolicy(origins []string) originPolicy {
 	return p
 }
 
-// allowed reports whether r may upgrade: it has no Origin (not a browser),
-// its Origin has the request's host, or its Origin is listed.
-func (p originPolicy) allowed(r *http.Request) bool {
+// AllowRead reports whether r may open the websocket: it has no Origin (not
+// a browser), its Origin has the request's host, or its Origin is listed (or
+// "*" is). It is a websocket.Upgrader's CheckOrigin.
+func (p Origins) AllowRead(r *http.Request) bool {
+	if len(r.Header.Values("Origin")) == 0 || p.any {
+		return true
+	}
+	return p.listedOrSame(r)
+}
+
+// AllowWrite reports whether r may change state (a put, a delete, a reset,
+// an admin action): it has no Origin and is not marked cross-site by the
+// browser (Sec-Fetch-Site), or its Origin has the request's host or is
+// listed. "*" does not open writes.
+func (p Origins) AllowWrite(r *http.Request) bool {
+	if len(r.Header.Values("Origin")) == 0 {
+		return r.Header.Get("Sec-Fetch-Site") != "cross-site"
+	}
+	return p.listedOrSame(r)
+}
+
+func (p Origins) listedOrSame(r *http.Request) bool {
 	values := r.Header.Values("Origin")
-	if len(values) == 0 {
-		return true
-	}
-	if p.any {
-		return true
-	}
 	u, err := url.Parse(values[0])
 	if err != nil || u.Host == "" {
 		return false

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/kvclass/kvclass/kvapi"
+	"github.com/kvclass/kvclass/serve"
 )
 
 // Defaults of HubOptions.
@@ -76,7 +77,7 @@ type HubOptions struct {
 type Hub struct {
 	opts     HubOptions
 	log      *slog.Logger
-	origins  originPolicy
+	origins  serve.Origins
 	upgrader websocket.Upgrader
 
 	wake    chan struct{} // has a token when pending became non-empty
@@ -127,7 +128,7 @@ func NewHub(opts HubOptions) *Hub {
 	h := &Hub{
 		opts:    opts,
 		log:     log,
-		origins: newOriginPolicy(opts.Origins),
+		origins: serve.NewOrigins(opts.Origins),
 		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 		flushed: make(chan struct{}),
@@ -137,7 +138,7 @@ func NewHub(opts HubOptions) *Hub {
 	h.upgrader = websocket.Upgrader{
 		HandshakeTimeout:  opts.WriteTimeout,
 		EnableCompression: true,
-		CheckOrigin:       h.origins.allowed,
+		CheckOrigin:       h.origins.AllowRead,
 		Error: func(w http.ResponseWriter, _ *http.Request, status int, reason error) {
 			kvapi.WriteError(w, kvapi.Errorf(status, reason.Error()))
 		},

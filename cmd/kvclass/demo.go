@@ -56,10 +56,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return usageError("no --state given and %v", err)
 		}
 	}
-	secrets, err := proxy.LoadSecrets(path, "", "")
+	// The demo keeps only its class code and admin token: its nodes are
+	// made anew on every run, so it restores no node list.
+	state, err := proxy.LoadState(path, "", "")
 	if err != nil {
 		return usageError("%v", err)
 	}
+	secrets := state.State()
 	log := newLogger(stderr)
 
 	proxyCtx, stopProxy := context.WithCancel(context.WithoutCancel(ctx))

@@ -5,9 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/user"
+	"strings"
 
 	"github.com/kvclass/kvclass/kvapi"
 	"github.com/kvclass/kvclass/node"
+	"github.com/kvclass/kvclass/registry/join"
 	"github.com/kvclass/kvclass/serve"
 )
 
@@ -18,7 +22,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := newFlags("node", stderr)
 	var cfg node.Config
 	var ng ngrokFlags
-	fs.StringVar(&cfg.Name, "name", "", "node `NAME` (default node-PORT)")
+	fs.StringVar(&cfg.Name, "name", "", "node `NAME` (default: your user name when joining, else node-PORT)")
 	fs.StringVar(&cfg.Name, "n", "", "short for --name")
 	fs.StringVar(&cfg.Name, "hostname", "", "the seed's name for --name")
 	fs.IntVar(&cfg.Port, "port", 5000, "`PORT` to listen on")
@@ -30,6 +34,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.Int64Var(&cfg.MaxBody, "max-body", kvapi.DefaultMaxBody, "largest /put body in `BYTES`")
 	fs.IntVar(&cfg.MaxKey, "max-key", kvapi.DefaultMaxKey, "longest key in `BYTES`")
 	fs.Int64Var(&cfg.MaxBytes, "max-bytes", kvapi.DefaultMaxBytes, "`BYTES` the node stores at most")
+	fs.StringVar(&cfg.StateDir, "state", "", "`DIR` keeping this node's join secret, so a restart rejoins in its place (default in your config dir)")
 	var origins listFlag
 	fs.Var(&origins, "origin", "also let pages from `URL` open /ws (repeatable; * for any)")
 	ng.register(fs)
@@ -42,6 +47,14 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	ngrok, err := ng.options()
 	if err != nil {
 		return err
+	}
+	if cfg.Join != "" && cfg.Name == "" {
+		cfg.Name = defaultName()
+	}
+	if cfg.Join != "" && cfg.StateDir == "" {
+		if cfg.StateDir, err = join.DefaultStateDir(); err != nil {
+			return usageError("no --state given and %v", err)
+		}
 	}
 	cfg.Ngrok = ngrok
 	cfg.Origins = origins
@@ -63,6 +76,51 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "  public URL: %s\n", n.URL())
 	}
 	fmt.Fprintf(stdout, "  its page:   %s/state\n", n.LocalURL())
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case <-n.Done():
+	}
 	return n.Wait()
+}
+
+// defaultName is a joining node's name when -n is not given: the user's
+// login name, cleaned to the name rules, so that every student who pastes
+// the same join line gets a name of their own. "" (then node-PORT) when
+// there is none.
+func defaultName() string {
+	for _, v := range []string{os.Getenv("USER"), os.Getenv("USERNAME")} {
+		if name := cleanName(v); name != "" {
+			return name
+		}
+	}
+	if u, err := user.Current(); err == nil {
+		return cleanName(u.Username)
+	}
+	return ""
+}
+
+// cleanName turns a login name into a node name: lower case, letters and
+// digits kept, anything else a '-', at most 16 characters; "" when nothing
+// is left.
+func cleanName(s string) string {
+	if _, after, ok := strings.Cut(s, `\`); ok {
+		s = after // DOMAIN\user on Windows
+	}
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
+			b.WriteByte('-')
+		}
+		if b.Len() >= 16 {
+			break
+		}
+	}
+	name := strings.Trim(b.String(), "-")
+	if kvapi.CheckName(name) != nil {
+		return ""
+	}
+	return name
 }

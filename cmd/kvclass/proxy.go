@@ -29,6 +29,8 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.AdminToken, "admin-token", "", "the instructor's `TOKEN` for /admin/ (default: generated once and kept in the state file)")
 	fs.StringVar(&statePath, "state", "", "`FILE` keeping the class code and admin token across restarts (default in your config dir)")
 	fs.BoolVar(&cfg.AllowPrivate, "allow-private", false, "let nodes join from loopback and private addresses (a LAN class)")
+	fs.IntVar(&cfg.MaxPerAddr, "max-per-address", 64, "admit at most `N` nodes joining from one address (a class behind one NAT shares one)")
+	fs.BoolVar(&cfg.HideJoin, "hide-join", false, "keep the join line and class code off the public page (read them out instead)")
 	fs.DurationVar(&cfg.Expiry, "expiry", 5*time.Minute, "remove a node that has been down this long")
 	fs.DurationVar(&cfg.Heartbeat, "heartbeat", 5*time.Second, "how often nodes heartbeat; a node is down after about 3 missed")
 	var origins listFlag
@@ -46,6 +48,9 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		cfg.Mode = mode
+	}
+	if cfg.MaxPerAddr < 1 {
+		return usageError("--max-per-address must be at least 1")
 	}
 	if cfg.WriteQuorum < 0 {
 		return usageError("--write-quorum must be at least 1")
@@ -69,11 +74,11 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return usageError("no --state given and %v", err)
 		}
 	}
-	secrets, err := proxy.LoadSecrets(statePath, cfg.Token, cfg.AdminToken)
+	state, err := proxy.LoadState(statePath, cfg.Token, cfg.AdminToken)
 	if err != nil {
 		return usageError("%v", err)
 	}
-	cfg.Token, cfg.AdminToken = secrets.ClassCode, secrets.AdminToken
+	cfg.State, cfg.Token, cfg.AdminToken = state, state.State().ClassCode, state.State().AdminToken
 	cfg.Ngrok = ngrok
 	cfg.Origins = origins
 	cfg.UserAgent = userAgent

@@ -11,6 +11,7 @@ import (
 	"io"
 	mrand "math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -111,7 +112,11 @@ func responseError(resp *http.Response, wsURL string) error {
 			msg = "unexpected answer"
 		}
 	}
-	return &Error{Status: resp.StatusCode, Message: cleanMessage(msg)}
+	refused := &Error{Status: resp.StatusCode, Message: cleanMessage(msg)}
+	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
+		refused.RetryAfter = min(time.Duration(secs)*time.Second, time.Minute)
+	}
+	return refused
 }
 
 // leaveOn sends the leave over conn and waits for the proxy's goodbye,

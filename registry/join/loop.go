@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -15,15 +17,20 @@ import (
 	"github.com/kvclass/kvclass/kvapi"
 )
 
-// run keeps the session until Close or Leave.
+// run keeps the session until Close or Leave, or until the instructor
+// removes the node (Err then returns ErrKicked).
 func (s *Session) run(conn *websocket.Conn, hb time.Duration) {
 	defer close(s.done)
+	defer s.releaseState()
 	defer s.client.CloseIdleConnections()
 	backoff := s.opts.MinBackoff
 	for {
 		start := time.Now()
 		why, stop := s.keep(conn, hb)
 		if stop {
+			return
+		}
+		if s.kicked(why) {
 			return
 		}
 		if time.Since(start) > hb {
@@ -47,7 +54,11 @@ func (s *Session) run(conn *websocket.Conn, hb time.Duration) {
 			conn, hb, err = s.attempt()
 			if err == nil {
 				s.log.Info("rejoined the proxy", "node", s.opts.Name, "url", s.currentURL())
+				s.saveState()
 				break
+			}
+			if s.kicked(err) {
+				return
 			}
 			why = err
 		}
@@ -106,7 +117,7 @@ func describeClose(err error, lease time.Duration) error {
 	if errors.As(err, &closeErr) {
 		switch closeErr.Code {
 		case kvapi.CloseKicked:
-			return errors.New("the instructor removed this node from the class")
+			return ErrKicked
 		case websocket.CloseGoingAway:
 			return errors.New("the proxy is stopping")
 		}
@@ -117,6 +128,23 @@ func describeClose(err error, lease time.Duration) error {
 		return fmt.Errorf("no answer from the proxy for %v", lease)
 	}
 	return fmt.Errorf("lost the proxy connection: %w", err)
+}
+
+// kicked reports whether why means the instructor removed the node: over
+// the websocket's close code, or as the proxy's refusal of a kicked secret.
+// Then the session ends, with ErrKicked as its Err: a removed node does not
+// come back by itself.
+func (s *Session) kicked(why error) bool {
+	var refused *Error
+	if !errors.Is(why, ErrKicked) && !(errors.As(why, &refused) && refused.Status == http.StatusForbidden && strings.Contains(refused.Message, "removed")) {
+		return false
+	}
+	s.mu.Lock()
+	s.err = ErrKicked
+	s.mu.Unlock()
+	s.log.Error("the instructor removed this node from the class; it will not rejoin", "node", s.opts.Name)
+	s.forgetState()
+	return true
 }
 
 // pause waits before the next rejoin attempt; it reports whether the session

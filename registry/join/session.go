@@ -34,6 +34,10 @@ type Options struct {
 	// Secret is a secret from an earlier session, presented at the first
 	// join; empty for a fresh node. It is never logged.
 	Secret string
+	// StateDir is a directory where the node keeps its secret per proxy and
+	// name (files of mode 0600), so a node restarted after a crash rejoins
+	// in its place at once. Empty keeps nothing. See DefaultStateDir.
+	StateDir string
 	// Header holds extra headers for every request to the proxy, such as
 	// ngrok-skip-browser-warning or User-Agent (default "kvclass-node").
 	Header http.Header
@@ -70,6 +74,9 @@ type Error struct {
 	Status int
 	// Message is the proxy's explanation, cleaned of control characters.
 	Message string
+	// RetryAfter is set when the proxy asked to be asked again later
+	// (Retry-After): it was busy, not refusing this node.
+	RetryAfter time.Duration
 }
 
 // Error is one line for the node's terminal.
@@ -79,6 +86,10 @@ func (e *Error) Error() string {
 
 // ErrSessionClosed is returned by Leave after Close or Leave.
 var ErrSessionClosed = errors.New("registry session is closed")
+
+// ErrKicked is the Err of a session the instructor ended by removing the
+// node from the class.
+var ErrKicked = errors.New("the instructor removed this node from the class")
 
 // Reasons a session's background goroutine uses between its states.
 var (
@@ -108,6 +119,7 @@ type Session struct {
 	mu            sync.Mutex
 	url           string
 	secret        string
+	err           error // why the session ended by itself: ErrKicked
 	leaving       bool
 	attemptCancel context.CancelFunc
 }
@@ -123,20 +135,68 @@ type leaveRequest struct {
 // session runs in the background until Leave or Close, pinging every
 // heartbeat interval and rejoining with backoff after any failure, whatever
 // the proxy answers (it may be restarting), logging why each time.
+//
+// A proxy that answers that it is busy (many nodes joining at once from one
+// address) is asked again with backoff until ctx ends or ReplyTimeout passes. With
+// Options.StateDir, the secret of an earlier session of the same name with
+// the same proxy is presented, so a node restarted after a crash takes its
+// place back at once; a live process on this machine holding the name is
+// an error naming it.
 func Join(ctx context.Context, opts Options) (*Session, error) {
 	s, err := newSession(opts)
 	if err != nil {
 		return nil, err
 	}
-	conn, hb, err := s.dialJoin(ctx)
+	if err := s.claimState(); err != nil {
+		s.cancel()
+		return nil, err
+	}
+	conn, hb, err := s.firstJoin(ctx)
 	if err != nil {
 		s.cancel()
 		s.client.CloseIdleConnections()
+		s.releaseState()
 		return nil, err
 	}
+	s.saveState()
 	s.log.Info("joined the proxy", "proxy", s.opts.Proxy, "node", s.opts.Name, "url", s.currentURL(), "heartbeat", hb.String())
 	go s.run(conn, hb)
 	return s, nil
+}
+
+// firstJoin is the first join, asked again while the proxy answers that it
+// is busy (an answer with Retry-After).
+func (s *Session) firstJoin(ctx context.Context) (*websocket.Conn, time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.opts.ReplyTimeout)
+	defer cancel()
+	backoff := s.opts.MinBackoff
+	for {
+		conn, hb, err := s.dialJoin(ctx)
+		var refused *Error
+		if err == nil || !errors.As(err, &refused) || refused.RetryAfter == 0 {
+			return conn, hb, err
+		}
+		wait := max(jitter(backoff), refused.RetryAfter/2)
+		backoff = min(2*backoff, s.opts.MaxBackoff)
+		s.log.Info("the proxy is busy; asking again", "why", refused.Message, "in", wait.Round(time.Millisecond).String())
+		select {
+		case <-ctx.Done():
+			return nil, 0, err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// Done is closed when the session has ended: after Leave or Close, or by
+// itself when the instructor removed the node (see Err).
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Err returns why a session that ended by itself did: ErrKicked. It is nil
+// while the session runs and after Leave or Close.
+func (s *Session) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
 }
 
 func newSession(opts Options) (*Session, error) {
