@@ -29,8 +29,7 @@ func TestDiagnoseClassifiesAnUntrustedCertificate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tun := &Tunnel{agent: agent}
-		err = tun.diagnose(context.Background(), time.Now().Add(5*time.Second))
+		err = diagnose(context.Background(), agent, time.Now().Add(5*time.Second))
 		certFailure := err != nil && ngrok.IsTLSDiagnoseFailure(err) && isCertificateError(err)
 		if certFailure == trusted {
 			t.Errorf("trusted=%v: diagnose = %v", trusted, err)

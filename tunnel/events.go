@@ -6,48 +6,54 @@ import (
 	"golang.ngrok.com/ngrok/v2"
 )
 
-// onEvent receives the SDK's agent events. The SDK calls it from its session
-// goroutine, so it never blocks.
-func (t *Tunnel) onEvent(ev ngrok.Event) {
+// onEvent receives the SDK's agent events for session s. The SDK calls it
+// from its session goroutine, so it never blocks.
+func (t *Tunnel) onEvent(s *session, ev ngrok.Event) {
 	switch ev := ev.(type) {
 	case *ngrok.EventAgentDisconnected:
-		t.onDisconnect(ev.Error)
+		t.onDisconnect(s, ev.Error)
 	case *ngrok.EventAgentConnectSucceeded:
-		t.onConnect()
+		t.onConnect(s)
 	}
 }
 
-// onDisconnect handles a session failure: while starting it goes to start,
-// afterwards it is reported as reconnecting. A nil error means the session
-// stopped for good, which Close reports.
-func (t *Tunnel) onDisconnect(err error) {
+// onDisconnect handles a failure of session s: while it starts, the failure
+// goes to connect; once its endpoint is bound, it is reported as
+// reconnecting. A nil error means the SDK gave the session up for good
+// (closed, or stopped or restarted from the dashboard).
+func (t *Tunnel) onDisconnect(s *session, err error) {
 	if err == nil {
+		s.dead.Store(true)
+		return
+	}
+	if !s.bound.Load() {
+		select {
+		case s.errs <- err:
+		default: // connect has enough to go on
+		}
 		return
 	}
 	t.mu.Lock()
-	closing, bound, url := t.closing, t.ln != nil && t.url != "", t.url
-	if bound && !closing && t.down == nil {
+	current := t.sess == s && !t.closing && !t.stopped && !s.dead.Load()
+	if current && t.down == nil {
 		t.down = make(chan struct{})
 	}
+	url := t.url
 	t.mu.Unlock()
-	switch {
-	case closing:
-	case !bound:
-		select {
-		case t.sessionErrs <- err:
-		default: // start has enough to go on
-		}
-	default:
+	if current {
 		t.report(State{State: StateReconnecting, URL: url, Err: explain(err, t.target)})
 	}
 }
 
-// onConnect handles a session (re)connect. The first connect happens before
-// the endpoint is bound and Listen reports it; a later one means the SDK has
-// reconnected and bound the endpoint again.
-func (t *Tunnel) onConnect() {
+// onConnect handles a (re)connect of session s. Its first connect happens
+// before the endpoint is bound, and Listen or a re-bind reports it; a later
+// one means the SDK has reconnected and bound the endpoint again.
+func (t *Tunnel) onConnect(s *session) {
+	if !s.bound.Load() {
+		return
+	}
 	t.mu.Lock()
-	if t.closing || t.ln == nil || t.url == "" {
+	if t.sess != s || t.closing || t.ln == nil {
 		t.mu.Unlock()
 		return
 	}
@@ -84,11 +90,11 @@ func (t *Tunnel) report(s State) {
 	t.mu.Unlock()
 	switch s.State {
 	case StateOnline:
-		t.log.Info("ngrok session reconnected", "url", s.URL)
+		t.log.Info("ngrok endpoint back online", "url", s.URL)
 	case StateReconnecting:
-		t.log.Warn("ngrok session lost, reconnecting", "url", s.URL, "err", s.Err)
+		t.log.Warn("ngrok endpoint offline, bringing it back", "url", s.URL, "err", Explain(s.Err))
 	default:
-		t.log.Warn("ngrok endpoint stopped", "url", s.URL, "err", s.Err)
+		t.log.Warn("ngrok endpoint stopped", "url", s.URL, "err", Explain(s.Err))
 	}
 	t.states.send(s)
 }

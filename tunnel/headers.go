@@ -18,7 +18,8 @@ var edgeCodePattern = regexp.MustCompile(`^ERR_NGROK_[0-9]{1,6}$`)
 // EdgeError turns the ngrok error code in a response's ErrorCodeHeader into a
 // short reason for the /state page, e.g. "ngrok: endpoint offline
 // (ERR_NGROK_3200)". It returns "" for an empty code; a value that is not an
-// ngrok error code gives a generic reason without echoing it.
+// ngrok error code gives a generic reason without echoing it. ExplainEdgeCode
+// gives the full line for a terminal.
 func EdgeError(code string) string {
 	if code == "" {
 		return ""
@@ -26,26 +27,5 @@ func EdgeError(code string) string {
 	if !edgeCodePattern.MatchString(code) {
 		return "ngrok: edge error"
 	}
-	reason := "edge error"
-	switch code {
-	case CodeEndpointOffline:
-		reason = "endpoint offline"
-	case CodeRequestRateLimit, CodeAccountRateLimit:
-		reason = "request rate limit reached"
-	case CodeConnRateLimit:
-		reason = "connection rate limit reached"
-	case CodeMonthlyLimit:
-		reason = "monthly request limit reached"
-	case CodeUpstreamRefused:
-		reason = "agent could not reach the node"
-	case CodeBadUpstreamAnswer:
-		reason = "invalid response from the node"
-	case CodeAgentForward:
-		reason = "could not forward to the agent"
-	case CodeBrowserWarning:
-		reason = "browser warning page"
-	case CodeAuthtokenRequired:
-		reason = "authtoken required"
-	}
-	return "ngrok: " + reason + " (" + code + ")"
+	return "ngrok: " + lookup(code).reason + " (" + code + ")"
 }

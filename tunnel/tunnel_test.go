@@ -261,7 +261,7 @@ func TestLimitsAndTakenDomainsGetFriendlyMessages(t *testing.T) {
 		code  string
 		wants []string
 	}{
-		{"domain online elsewhere", mine, tunnel.CodeEndpointOnline, []string{mine, "already online", "--ngrok-url"}},
+		{"domain online elsewhere", mine, tunnel.CodeEndpointOnline, []string{mine, "already online", "NGROK_AUTHTOKEN", "--ngrok-url"}},
 		{"endpoint limit", "", tunnel.CodeAccountEndpoints, []string{"maximum of online endpoints", "free plan"}},
 		{"domain of another account", "https://someone-else.ngrok-free.dev", tunnel.CodeDomainForeign, []string{"reserved by another ngrok account", "--ngrok-url"}},
 	}
@@ -269,6 +269,7 @@ func TestLimitsAndTakenDomainsGetFriendlyMessages(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			opts := options(edge, "x")
 			opts.URL = c.url
+			opts.ReleaseWait = -1 // fail at once rather than wait for a release
 			start := time.Now()
 			tun, err := tunnel.Listen(context.Background(), opts)
 			if err == nil {
@@ -294,19 +295,6 @@ func TestLimitsAndTakenDomainsGetFriendlyMessages(t *testing.T) {
 	serve(t, first, text("first"))
 	if _, body := get(t, first.URL()+"/"); body != "first /" {
 		t.Errorf("first endpoint answered %q", body)
-	}
-}
-
-func TestAgentLimit(t *testing.T) {
-	edge := startEdge(t, edgetest.Options{MaxSessions: 1})
-	listen(t, options(edge, "x"))
-	_, err := tunnel.Listen(context.Background(), options(edge, "x"))
-	var te *tunnel.Error
-	if !errors.As(err, &te) || te.Code != tunnel.CodeAgentLimit {
-		t.Fatalf("err = %v, want code %s", err, tunnel.CodeAgentLimit)
-	}
-	if !strings.Contains(err.Error(), "maximum of agents") {
-		t.Errorf("message %q does not name the agent limit", err)
 	}
 }
 

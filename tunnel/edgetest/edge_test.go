@@ -21,8 +21,9 @@ import (
 // rawAgent speaks the wire protocol by hand, to check the edge without the
 // SDK's retries and to send what the SDK never would.
 type rawAgent struct {
-	t   *testing.T
-	mux muxado.TypedStreamSession
+	t    *testing.T
+	conn net.Conn
+	mux  muxado.TypedStreamSession
 }
 
 func dialAgent(t *testing.T, e *Edge) *rawAgent {
@@ -31,7 +32,7 @@ func dialAgent(t *testing.T, e *Edge) *rawAgent {
 	if err != nil {
 		t.Fatalf("dial edge: %v", err)
 	}
-	a := &rawAgent{t: t, mux: muxado.NewTypedStreamSession(muxado.Client(conn, nil))}
+	a := &rawAgent{t: t, conn: conn, mux: muxado.NewTypedStreamSession(muxado.Client(conn, nil))}
 	t.Cleanup(func() { _ = a.mux.Close() })
 	return a
 }
@@ -61,7 +62,14 @@ func (a *rawAgent) call(typ muxado.StreamType, req, resp any) error {
 
 func (a *rawAgent) auth(token string) authResp {
 	a.t.Helper()
+	return a.authAs(token, "")
+}
+
+// authAs authenticates with a client id, as a reconnecting agent does.
+func (a *rawAgent) authAs(token, clientID string) authResp {
+	a.t.Helper()
 	var req authReq
+	req.ClientID = clientID
 	req.Version = []string{"3", "2"}
 	req.Extra.Authtoken = token
 	var resp authResp

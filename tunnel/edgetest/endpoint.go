@@ -17,36 +17,38 @@ import (
 // endpoint is one bound endpoint: a loopback port whose connections go to the
 // agent session that serves it.
 type endpoint struct {
-	id        string
-	tunnelID  string
-	url       string // http://127.0.0.1:PORT
-	requested string // normalised URL the agent asked for, or ""
-	ln        net.Listener
+	id       string
+	tunnelID string
+	token    string // the account it belongs to
+	url      string // http://127.0.0.1:PORT
+	ngrokURL string // normalised URL ngrok would show: the requested URL or the dev domain
+	ln       net.Listener
 
 	// Guarded by Edge.mu.
-	sess         *session // nil while offline
+	requested    string   // normalised URL the agent asked for at its last bind, or ""
+	description  string   // the description of its last bind
+	sess         *session // nil while offline; a lost session while held
 	offlineSince time.Time
 }
 
 // newEndpointLocked opens the loopback port of a new endpoint and starts
 // serving it. Call with e.mu held.
-func (e *Edge) newEndpointLocked(id, requested string) (*endpoint, error) {
+func (e *Edge) newEndpointLocked(id, token, ngrokURL string) (*endpoint, error) {
 	e.evictLocked()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("edgetest: open endpoint port: %w", err)
 	}
 	ep := &endpoint{
-		id:        id,
-		tunnelID:  randomID("tn_"),
-		url:       "http://" + ln.Addr().String(),
-		requested: requested,
-		ln:        ln,
+		id:       id,
+		tunnelID: randomID("tn_"),
+		token:    token,
+		url:      "http://" + ln.Addr().String(),
+		ngrokURL: ngrokURL,
+		ln:       ln,
 	}
 	e.endpoints[id] = ep
-	if requested != "" {
-		e.byURL[requested] = ep
-	}
+	e.byURL[ngrokURL] = ep
 	e.wg.Add(1)
 	go e.serveEndpoint(ep)
 	return ep, nil
@@ -62,6 +64,9 @@ func (e *Edge) serveEndpoint(ep *endpoint) {
 func (e *Edge) forward(ep *endpoint, conn net.Conn) {
 	e.mu.Lock()
 	s := ep.sess
+	if s != nil && s.lost {
+		s = nil // the edge has not noticed yet; the stream cannot open
+	}
 	e.mu.Unlock()
 	if s == nil {
 		answerOffline(ep, conn)
@@ -125,7 +130,7 @@ func answerOffline(ep *endpoint, conn net.Conn) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(req.Body, 64<<10))
 	_ = req.Body.Close()
 
-	body := fmt.Sprintf("The endpoint %s is offline.\n\n%s\n", ep.url, codeEndpointOffline)
+	body := fmt.Sprintf("The endpoint %s is offline.\n\n%s\n", ep.ngrokURL, codeEndpointOffline)
 	resp := &http.Response{
 		StatusCode:    http.StatusNotFound,
 		ProtoMajor:    1,

@@ -18,19 +18,40 @@ import (
 // session is one connected agent.
 type session struct {
 	mux       *muxado.Heartbeat
+	raw       net.Conn // the TCP connection, to cut it without a clean close
 	remote    string
 	closeOnce sync.Once
 	timer     *time.Timer // cuts a session that does not authenticate in time
 
 	// Guarded by Edge.mu.
-	authed   bool
-	clientID string
+	authed    bool
+	token     string
+	clientID  string
+	sessionID string
+	// lost: the session ended without a clean close (or crashed); it keeps
+	// counting and holding its endpoints until hold fires.
+	lost bool
+	hold *time.Timer
+	// what the agent told about itself at auth
+	clientType, version, userAgent, metadata               string
+	heartbeat                                              time.Duration // interval + tolerance it announced
+	stopUnsupported, restartUnsupported, updateUnsupported *string
 }
 
-// close cuts the session; the agent sees its connection drop.
+// close cuts the session cleanly; the agent sees its session end.
 func (s *session) close() {
 	s.closeOnce.Do(func() {
 		s.timer.Stop()
+		_ = s.mux.Close()
+	})
+}
+
+// cut drops the TCP connection without a clean close, as a crash or a dead
+// network does.
+func (s *session) cut() {
+	s.closeOnce.Do(func() {
+		s.timer.Stop()
+		_ = s.raw.Close()
 		_ = s.mux.Close()
 	})
 }
@@ -52,7 +73,7 @@ func (e *Edge) serveAgent(raw net.Conn) {
 	// reconnects every heartbeat interval plus tolerance. The edge does not
 	// send heartbeats of its own, so Start is not called.
 	mux := muxado.NewHeartbeat(muxado.NewTypedStreamSession(muxado.Server(conn, nil)), func(time.Duration, bool) {}, nil)
-	s := &session{mux: mux, remote: raw.RemoteAddr().String()}
+	s := &session{mux: mux, raw: raw, remote: raw.RemoteAddr().String()}
 	s.timer = time.AfterFunc(authTimeout, s.close)
 	if !e.addSession(s) {
 		s.close()
@@ -60,7 +81,10 @@ func (e *Edge) serveAgent(raw net.Conn) {
 	}
 	defer func() {
 		s.close()
-		e.removeSession(s)
+		// The agent's own clean close sends a GoAway frame first, which
+		// muxado reports as the remote's error.
+		_, remoteErr, _ := mux.Wait()
+		e.endSession(s, remoteErr != nil)
 	}()
 
 	for {
@@ -89,19 +113,55 @@ func (e *Edge) addSession(s *session) bool {
 	return true
 }
 
-// removeSession forgets s and takes its endpoints offline.
-func (e *Edge) removeSession(s *session) {
+// endSession handles the end of s's connection: a clean close (or a session
+// that never authenticated) releases its endpoints at once; any other end
+// leaves them held for the heartbeat tolerance.
+func (e *Edge) endSession(s *session, clean bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.detachLocked(s)
+	if _, ok := e.sessions[s]; !ok || s.lost {
+		return
+	}
+	if clean || !s.authed || e.closed {
+		e.detachLocked(s)
+		return
+	}
+	e.log.Info("edgetest agent lost without a clean close", "remote", s.remote, "client_id", s.clientID)
+	e.loseLocked(s)
+	e.changedLocked()
 }
 
-// detachLocked forgets s and takes its endpoints offline. Call with e.mu held.
+// loseLocked marks s lost: it keeps counting and holding its endpoints
+// until its heartbeat tolerance runs out. Call with e.mu held.
+func (e *Edge) loseLocked(s *session) {
+	s.lost = true
+	hold := e.opts.HeartbeatTolerance
+	if hold <= 0 {
+		hold = s.heartbeat
+	}
+	if hold <= 0 {
+		hold = defaultHold
+	}
+	s.hold = time.AfterFunc(hold, func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if _, ok := e.sessions[s]; ok {
+			e.log.Info("edgetest lost agent released", "client_id", s.clientID)
+			e.detachLocked(s)
+		}
+	})
+}
+
+// detachLocked forgets s and takes its endpoints offline. Call with e.mu
+// held.
 func (e *Edge) detachLocked(s *session) {
 	if _, ok := e.sessions[s]; !ok {
 		return
 	}
 	delete(e.sessions, s)
+	if s.hold != nil {
+		s.hold.Stop()
+	}
 	for _, ep := range e.endpoints {
 		if ep.sess == s {
 			ep.sess = nil
@@ -109,6 +169,7 @@ func (e *Edge) detachLocked(s *session) {
 			e.log.Info("edgetest endpoint offline", "url", ep.url, "id", ep.id)
 		}
 	}
+	e.changedLocked()
 }
 
 // serveRPC answers one RPC stream.
@@ -162,7 +223,7 @@ func malformed(err error) string {
 	return "Failed to deserialize request payload: " + err.Error()
 }
 
-// auth checks the agent's authtoken and the session limit.
+// auth checks the agent's authtoken and its account's agent limit.
 func (e *Edge) auth(s *session, req authReq) authResp {
 	version := ""
 	for _, v := range req.Version {
@@ -177,35 +238,65 @@ func (e *Edge) auth(s *session, req authReq) authResp {
 		e.log.Info("edgetest rejected agent", "remote", s.remote, "reason", msg)
 		return authResp{Version: version, Error: msg}
 	}
+	token := req.Extra.Authtoken
 	switch {
 	case version == "":
 		return reject(fmt.Sprintf("unsupported protocol versions %q", req.Version))
-	case req.Extra.Authtoken == "":
+	case token == "":
 		return reject(ngrokError(codeAuthtokenRequired,
 			"Usage of ngrok requires a verified account and authtoken.\nSign up for an account: https://dashboard.ngrok.com/signup\nInstall your authtoken: https://dashboard.ngrok.com/get-started/your-authtoken"))
-	case !e.tokenAccepted(req.Extra.Authtoken):
+	case !e.tokenAccepted(token):
 		return reject(ngrokError(codeAuthtokenInvalid,
 			"The authtoken you specified is properly formed, but it is invalid.\nGo to your ngrok dashboard and double check that your authtoken is correct: https://dashboard.ngrok.com/get-started/your-authtoken"))
 	}
 
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if _, live := e.sessions[s]; !live {
+		e.mu.Unlock()
 		return authResp{Version: version, Error: "session closed"}
 	}
-	if !s.authed && e.opts.MaxSessions > 0 && e.authedLocked() >= e.opts.MaxSessions {
-		s.timer.Reset(authFailedLinger)
-		e.log.Info("edgetest rejected agent", "remote", s.remote, "reason", "agent limit")
-		return authResp{Version: version, Error: ngrokError(codeAgentLimit,
-			"Your account is limited to %d simultaneous ngrok agent sessions.\nYou can view your current agent sessions in the dashboard: https://dashboard.ngrok.com/agents", e.opts.MaxSessions)}
+	if req.ClientID != "" && e.crashed[req.ClientID] {
+		e.mu.Unlock()
+		return reject("edgetest: this agent crashed (Edge.CrashAgents); a crashed process does not reconnect")
+	}
+	// An agent that reconnects with its client id replaces its old session,
+	// which may not have been noticed dead yet; its endpoints wait for the
+	// re-bind by Id.
+	var superseded []*session
+	if req.ClientID != "" {
+		for old := range e.sessions {
+			if old != s && old.authed && old.token == token && old.clientID == req.ClientID {
+				superseded = append(superseded, old)
+				e.detachLocked(old)
+			}
+		}
+	}
+	if max := e.maxAgents(); !s.authed && max > 0 && e.agentsLocked(token, s) >= max {
+		e.mu.Unlock()
+		for _, old := range superseded {
+			old.close()
+		}
+		return reject(ngrokError(codeAgentLimit, msgAgentLimit, max))
 	}
 	s.timer.Stop()
 	s.authed = true
+	s.token = token
 	s.clientID = req.ClientID
 	if s.clientID == "" {
 		s.clientID = randomID("")
 	}
-	e.log.Info("edgetest agent authenticated", "remote", s.remote, "client_id", s.clientID)
+	s.sessionID = randomID("ts_")
+	x := req.Extra
+	s.clientType, s.version, s.userAgent, s.metadata = x.ClientType, x.Version, x.UserAgent, x.Metadata
+	s.heartbeat = time.Duration(x.HeartbeatInterval + x.HeartbeatTolerance)
+	s.stopUnsupported, s.restartUnsupported, s.updateUnsupported = x.StopUnsupportedError, x.RestartUnsupportedError, x.UpdateUnsupportedError
+	e.stats.Auths++
+	e.changedLocked()
+	e.mu.Unlock()
+	for _, old := range superseded {
+		old.close()
+	}
+	e.log.Info("edgetest agent authenticated", "remote", s.remote, "client_id", s.clientID, "client", x.UserAgent)
 	return authResp{
 		Version:  version,
 		ClientID: s.clientID,
@@ -214,35 +305,38 @@ func (e *Edge) auth(s *session, req authReq) authResp {
 			Region:         "local",
 			AccountName:    "edgetest",
 			PlanName:       "Free",
-			AgentSessionID: randomID("ts_"),
+			AgentSessionID: s.sessionID,
 		},
 	}
 }
 
-// authedLocked counts authenticated sessions. Call with e.mu held.
-func (e *Edge) authedLocked() int {
+// agentsLocked counts the authenticated sessions of token other than s,
+// lost ones included. Call with e.mu held.
+func (e *Edge) agentsLocked(token string, s *session) int {
 	n := 0
-	for s := range e.sessions {
-		if s.authed {
+	for o := range e.sessions {
+		if o != s && o.authed && o.token == token {
 			n++
 		}
 	}
 	return n
 }
 
-// onlineLocked counts endpoints served by a session. Call with e.mu held.
-func (e *Edge) onlineLocked() int {
+// endpointsLocked counts the endpoints of token that a session serves or
+// holds. Call with e.mu held.
+func (e *Edge) endpointsLocked(token string) int {
 	n := 0
 	for _, ep := range e.endpoints {
-		if ep.sess != nil {
+		if ep.sess != nil && ep.token == token {
 			n++
 		}
 	}
 	return n
 }
 
-// bind creates an endpoint, or attaches an existing one to s when the agent
-// re-binds it by Id after a reconnect.
+// bind creates an endpoint, or attaches an existing one to s: the same URL
+// bound again after it went offline, or the same Id re-bound by an agent
+// after a reconnect.
 func (e *Edge) bind(s *session, req bindReq) bindResp {
 	fail := func(msg string) bindResp {
 		e.log.Info("edgetest refused bind", "remote", s.remote, "url", req.Opts.URL, "reason", msg)
@@ -258,8 +352,7 @@ func (e *Edge) bind(s *session, req bindReq) bindResp {
 	if requested != "" {
 		u, _ := url.Parse(requested)
 		if e.foreignDomain(u.Hostname()) {
-			return fail(ngrokError(codeDomainForeign,
-				"This domain is reserved for another account.\nFailed to create an endpoint with the domain %s for the account edgetest.\nReserve a name on your dashboard: https://dashboard.ngrok.com/domains/new", u.Hostname()))
+			return fail(ngrokError(codeDomainForeign, msgDomainForeign, u.Hostname()))
 		}
 	}
 
@@ -268,35 +361,46 @@ func (e *Edge) bind(s *session, req bindReq) bindResp {
 	if !s.authed {
 		return fail("the session is not authenticated")
 	}
-	if _, live := e.sessions[s]; !live {
+	if _, live := e.sessions[s]; !live || s.lost {
 		return fail("session closed")
+	}
+	if refusal := e.refusals[s.token]; refusal != "" {
+		return fail(refusal)
+	}
+	ngrokURL := requested
+	if ngrokURL == "" {
+		ngrokURL = DevDomain(s.token) // free plan: a bind without a URL gets the dev domain
 	}
 
 	var ep *endpoint
 	if req.ID != "" {
-		ep = e.endpoints[req.ID]
+		if byID := e.endpoints[req.ID]; byID != nil && byID.token == s.token {
+			ep = byID
+		}
 	}
-	if ep == nil && requested != "" {
-		if held := e.byURL[requested]; held != nil {
+	if ep == nil {
+		if held := e.byURL[ngrokURL]; held != nil {
+			if held.token != s.token {
+				u, _ := url.Parse(ngrokURL)
+				return fail(ngrokError(codeDomainForeign, msgDomainForeign, u.Hostname()))
+			}
 			if held.sess != nil {
-				return fail(ngrokError(codeEndpointOnline,
-					"The endpoint '%s' is already online. Either\n1. stop your existing endpoint first, or\n2. start both endpoints with `--pooling-enabled` to load balance between them.", req.Opts.URL))
+				return fail(ngrokError(codeEndpointOnline, msgEndpointOnline, ngrokURL))
 			}
 			ep = held
 		}
 	}
 	if ep == nil || ep.sess == nil {
-		if e.opts.MaxEndpoints > 0 && e.onlineLocked() >= e.opts.MaxEndpoints {
-			return fail(ngrokError(codeEndpointLimit,
-				"You have exceeded the maximum number of concurrent endpoints allowed for this account (%d).\nLog into https://dashboard.ngrok.com/billing to review your usage.", e.opts.MaxEndpoints))
+		if max := e.maxEndpoints(); max > 0 && e.endpointsLocked(s.token) >= max {
+			return fail(ngrokError(codeEndpointLimit, msgEndpointLimit))
 		}
 	}
 	if ep == nil {
 		id := req.ID
-		if id == "" {
+		if id == "" || e.endpoints[id] != nil {
 			id = randomID("")
 		}
-		ep, err = e.newEndpointLocked(id, requested)
+		ep, err = e.newEndpointLocked(id, s.token, ngrokURL)
 		if err != nil {
 			return fail(err.Error())
 		}
@@ -304,7 +408,11 @@ func (e *Edge) bind(s *session, req bindReq) bindResp {
 	// A re-bind after a reconnect may reach the edge before it noticed the
 	// old session die; the newest session of the agent wins.
 	ep.sess = s
-	e.log.Info("edgetest endpoint online", "url", ep.url, "id", ep.id, "requested", req.Opts.URL)
+	ep.requested = requested
+	ep.description = req.Extra.Description
+	e.stats.Binds++
+	e.changedLocked()
+	e.log.Info("edgetest endpoint online", "url", ep.url, "ngrok_url", ep.ngrokURL, "id", ep.id)
 	return bindResp{
 		ID:    ep.id,
 		URL:   ep.url,
@@ -324,6 +432,7 @@ func (e *Edge) unbind(s *session, req unbindReq) errorResp {
 	}
 	ep.sess = nil
 	ep.offlineSince = time.Now()
+	e.changedLocked()
 	e.log.Info("edgetest endpoint unbound", "url", ep.url, "id", ep.id)
 	return errorResp{}
 }
@@ -347,8 +456,8 @@ func (e *Edge) evictLocked() {
 			return
 		}
 		delete(e.endpoints, ep.id)
-		if ep.requested != "" && e.byURL[ep.requested] == ep {
-			delete(e.byURL, ep.requested)
+		if e.byURL[ep.ngrokURL] == ep {
+			delete(e.byURL, ep.ngrokURL)
 		}
 		_ = ep.ln.Close()
 	}

@@ -11,7 +11,11 @@ const (
 	streamBind             muxado.StreamType = 1  // agent → edge: create (or re-create) an endpoint
 	streamUnbind           muxado.StreamType = 2  // agent → edge: remove an endpoint
 	streamProxy            muxado.StreamType = 3  // edge → agent: one public connection
+	streamRestart          muxado.StreamType = 4  // edge → agent: the dashboard's "restart agent"
+	streamStop             muxado.StreamType = 5  // edge → agent: the dashboard's "stop agent"
+	streamUpdate           muxado.StreamType = 6  // edge → agent: the dashboard's "update agent"
 	streamSrvInfo          muxado.StreamType = 8  // agent → edge: region probe (also used by Diagnose)
+	streamStopTunnel       muxado.StreamType = 9  // edge → agent: an endpoint stopped by ngrok
 	streamPatchTunnelState muxado.StreamType = 10 // agent → edge: update endpoint metadata
 )
 
@@ -20,9 +24,17 @@ type authReq struct {
 	Version  []string
 	ClientID string `json:"ClientId"`
 	Extra    struct {
-		Authtoken string
-		Version   string
-		UserAgent string
+		Authtoken          string
+		Version            string
+		ClientType         string
+		UserAgent          string
+		Metadata           string
+		HeartbeatInterval  int64 // nanoseconds
+		HeartbeatTolerance int64 // nanoseconds
+		// nil: the agent is too old to be asked; "": supported; else why not.
+		StopUnsupportedError    *string
+		RestartUnsupportedError *string
+		UpdateUnsupportedError  *string
 	}
 }
 
@@ -53,6 +65,7 @@ type bindReq struct {
 	Extra struct {
 		Name        string
 		Description string
+		Metadata    string
 	}
 }
 
@@ -95,4 +108,24 @@ type proxyHeader struct {
 	ID         string `json:"Id"`
 	ClientAddr string
 	Proto      string
+}
+
+// commandResp answers a stop, restart or update command; an empty Error
+// means the agent does it.
+type commandResp struct {
+	Error string
+}
+
+// updateReq asks the agent to update itself.
+type updateReq struct {
+	Version            string
+	PermitMajorVersion bool
+}
+
+// stopTunnelReq tells the agent that ngrok stopped one of its endpoints; the
+// agent does not answer it.
+type stopTunnelReq struct {
+	ID        string `json:"Id"`
+	Message   string
+	ErrorCode string
 }

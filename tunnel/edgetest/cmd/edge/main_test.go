@@ -67,3 +67,11 @@ func TestRejectsStrayArguments(t *testing.T) {
 		t.Error("run accepted a stray argument")
 	}
 }
+
+func TestRejectsLimitsOfZero(t *testing.T) {
+	for _, args := range [][]string{{"-max-agents", "0"}, {"-max-endpoints", "0"}, {"-heartbeat-tolerance", "-1s"}} {
+		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil {
+			t.Errorf("run %v succeeded", args)
+		}
+	}
+}
