@@ -42,6 +42,9 @@ type JoinReply struct {
 type NodeRequest struct {
 	Name   string `json:"name"`
 	Secret string `json:"secret"`
+	// Reason says why a leaving node stops, when it is not its owner's
+	// Ctrl-C (its public URL is gone, say); the page shows it.
+	Reason string `json:"reason,omitempty"`
 }
 
 // RegistryError is the registry's error body. Status is set on the
@@ -51,11 +54,18 @@ type RegistryError struct {
 	Status int    `json:"status,omitempty"`
 }
 
-// LeaveMessage is a node's last message on its websocket.
-const LeaveMessage = `{"type":"leave"}`
+// Leave is a node's last message on its websocket: {"type": "leave"},
+// with a reason when it is not its owner's Ctrl-C.
+type Leave struct {
+	Type   string `json:"type"` // LeaveType
+	Reason string `json:"reason,omitempty"`
+}
 
-// LeaveType is the "type" of LeaveMessage.
+// LeaveType is the "type" of a Leave.
 const LeaveType = "leave"
+
+// MaxReasonLen bounds a leaving node's reason.
+const MaxReasonLen = 200
 
 // Websocket close codes the registry sends, besides the standard ones.
 const (

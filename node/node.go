@@ -61,8 +61,10 @@ type Node struct {
 	url      string // advertised URL
 	tunState *web.Tunnel
 
+	stop    context.CancelFunc // stops the node as Ctrl-C would
 	done    chan struct{}
 	stopErr error
+	endErr  error // why the node stopped by itself (its public URL is gone), set before stop
 }
 
 // New returns a node ready to Start.
@@ -145,9 +147,11 @@ func (n *Node) tunnelState() *web.Tunnel {
 // a taken port, an ngrok failure, or a proxy that refused the first join.
 // The node runs until ctx ends; Wait waits for its clean stop.
 func (n *Node) Start(ctx context.Context) error {
+	ctx, n.stop = context.WithCancel(ctx)
 	srv, err := serve.Listen(net.JoinHostPort(n.cfg.Host, strconv.Itoa(n.cfg.Port)), n.handler, n.log)
 	if err != nil {
 		n.hub.Close()
+		n.stop()
 		close(n.done)
 		return err
 	}
@@ -166,6 +170,7 @@ func (n *Node) Start(ctx context.Context) error {
 	if n.cfg.Ngrok != nil {
 		if err := n.publish(ctx); err != nil {
 			n.shutdown()
+			n.stop()
 			close(n.done)
 			return err
 		}
@@ -183,6 +188,7 @@ func (n *Node) Start(ctx context.Context) error {
 		})
 		if err != nil {
 			n.shutdown()
+			n.stop()
 			close(n.done)
 			return fmt.Errorf("join %s: %w", n.cfg.Join, err)
 		}
@@ -235,6 +241,11 @@ func (n *Node) publish(ctx context.Context) error {
 		opts.Logger = n.log
 	}
 	opts.OnState = n.onTunnelState
+	opts.Description = "kvclass node " + n.handler.name
+	opts.OnStop = func() { // the ngrok dashboard's Stop: a clean leave
+		n.log.Warn("stopped from the ngrok dashboard; leaving the class")
+		n.stop()
+	}
 	tun, err := tunnel.Listen(ctx, opts)
 	if err != nil {
 		return err
@@ -246,8 +257,20 @@ func (n *Node) publish(ctx context.Context) error {
 	}
 	n.tunState = &web.Tunnel{State: "online", URL: tun.URL()}
 	n.mu.Unlock()
-	n.server.Serve(tun)
+	n.server.Serve(tun, n.tunnelEnded)
 	return nil
+}
+
+// tunnelEnded stops the node when its public URL is gone for good (ngrok
+// stopped the endpoint and it could not come back): it leaves the class with
+// the reason, which the page shows, and Wait returns it.
+func (n *Node) tunnelEnded(err error) {
+	why := tunnel.Explain(err)
+	n.log.Error("the node's public URL is gone; leaving the class", "why", why)
+	n.mu.Lock()
+	n.endErr = errors.New(why)
+	n.mu.Unlock()
+	n.stop()
 }
 
 func (n *Node) onTunnelState(st tunnel.State) {
@@ -298,14 +321,21 @@ func (n *Node) stopOn(ctx context.Context) {
 		close(n.done)
 		return
 	}
+	n.mu.Lock()
+	endErr := n.endErr
+	n.mu.Unlock()
+	why := ""
+	if endErr != nil {
+		why = endErr.Error()
+	}
 	if n.session != nil {
 		leaveCtx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		if err := n.session.Leave(leaveCtx); err != nil {
+		if err := n.session.LeaveBecause(leaveCtx, why); err != nil {
 			n.log.Warn("could not tell the proxy this node is stopping", "err", err)
 		}
 		cancel()
 	}
-	n.stopErr = n.shutdown()
+	n.stopErr = errors.Join(endErr, n.shutdown())
 	close(n.done)
 }
 

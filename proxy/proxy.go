@@ -255,21 +255,29 @@ func (p *Proxy) Start(ctx context.Context) error {
 		return err
 	}
 	p.server = srv
+	runCtx, cancel := context.WithCancel(ctx)
 	if p.cfg.Ngrok != nil {
 		opts := *p.cfg.Ngrok
 		if opts.Logger == nil {
 			opts.Logger = p.log
 		}
+		opts.Description = "kvclass proxy"
+		opts.OnStop = func() { // the ngrok dashboard's Stop: a clean stop
+			p.log.Warn("stopped from the ngrok dashboard; the proxy stops")
+			cancel()
+		}
 		tun, err := tunnel.Listen(ctx, opts)
 		if err != nil {
+			cancel()
 			srv.Close()
 			p.abort()
 			return err
 		}
 		p.tun = tun
-		srv.Serve(tun)
+		srv.Serve(tun, func(err error) {
+			p.log.Error("the proxy's public URL is gone; it still serves on this machine and the LAN, restart it to publish again", "why", tunnel.Explain(err))
+		})
 	}
-	runCtx, cancel := context.WithCancel(ctx)
 	p.mu.Lock()
 	p.ctx, p.started = runCtx, true
 	p.syncFollowers()

@@ -87,7 +87,7 @@ func (r *Registry) serveLeave(w http.ResponseWriter, req *http.Request) {
 		writeRefusal(w, err)
 		return
 	}
-	if err := r.leave(nr.Name, nr.Secret); err != nil {
+	if err := r.leave(nr.Name, nr.Secret, nr.Reason); err != nil {
 		writeRefusal(w, err)
 		return
 	}

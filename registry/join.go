@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"github.com/kvclass/kvclass/kvapi"
 	"net/http"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // refuse returns the refusal of a request: an HTTP status and a message for
@@ -243,20 +245,35 @@ func (r *Registry) heartbeat(name, secret string) (interval time.Duration, err e
 
 // leave handles POST /registry/leave: the node is stopping. It is marked down
 // at once with reason "stopped" and keeps its place until the expiry.
-func (r *Registry) leave(name, secret string) error {
+func (r *Registry) leave(name, secret, why string) error {
 	err := r.update(func(d *delivery) error {
 		e, err := r.nodeAuth(name, secret)
 		if err != nil {
 			return err
 		}
 		d.closeSession(e, kvapi.CloseLeft, "the node left")
-		r.markDown(e, reasonStopped, d)
+		r.markDown(e, stoppedReason(why), d)
 		return nil
 	})
 	if err == nil {
 		r.log.Info("node left", "node", name)
 	}
 	return err
+}
+
+// stoppedReason is the reason a leaving node is down: "stopped", or
+// "stopped: WHY" when the node gave a reason (cleaned for the page).
+func stoppedReason(why string) string {
+	why = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, strings.TrimSpace(why))
+	if why == "" {
+		return reasonStopped
+	}
+	return reasonStopped + ": " + kvapi.Truncate(why, kvapi.MaxReasonLen)
 }
 
 // Reasons a member is down.

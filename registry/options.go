@@ -42,7 +42,11 @@ type Options struct {
 	Expiry time.Duration
 	// HealthInterval is how often config nodes get GET /health. Default 2s.
 	HealthInterval time.Duration
-	// ProbeTimeout bounds the join-time GET /health probe and each health
+	// JoinProbeTimeout bounds the join-time GET /health probe, which may
+	// cross two ngrok hops (the proxy's and the node's tunnels). Default 5s,
+	// and never less than ProbeTimeout.
+	JoinProbeTimeout time.Duration
+	// ProbeTimeout bounds each health
 	// check. Default 2s.
 	ProbeTimeout time.Duration
 	// HandshakeTimeout bounds how long a websocket may take to send its join
@@ -102,6 +106,7 @@ const (
 	DefaultExpiry            = 5 * time.Minute
 	DefaultHealthInterval    = 2 * time.Second
 	DefaultProbeTimeout      = 2 * time.Second
+	DefaultJoinProbeTimeout  = 5 * time.Second
 	DefaultHandshakeTimeout  = 5 * time.Second
 	DefaultMaxNodes          = 256
 	DefaultMaxPerAddr        = 64
@@ -121,6 +126,7 @@ func applyDefaults(o *Options) error {
 		{"Expiry", &o.Expiry, DefaultExpiry},
 		{"HealthInterval", &o.HealthInterval, DefaultHealthInterval},
 		{"ProbeTimeout", &o.ProbeTimeout, DefaultProbeTimeout},
+		{"JoinProbeTimeout", &o.JoinProbeTimeout, DefaultJoinProbeTimeout},
 		{"HandshakeTimeout", &o.HandshakeTimeout, DefaultHandshakeTimeout},
 		{"FailWindow", &o.FailWindow, DefaultFailWindow},
 	}
@@ -133,6 +139,7 @@ func applyDefaults(o *Options) error {
 		}
 	}
 	o.HTTPHeartbeat = max(o.HTTPHeartbeat, o.Heartbeat)
+	o.JoinProbeTimeout = max(o.JoinProbeTimeout, o.ProbeTimeout)
 	if o.MaxNodes < 0 || o.FailLimit < 0 || o.MaxPerAddr < 0 || o.MaxPendingPerAddr < 0 {
 		return errors.New("registry: MaxNodes, MaxPerAddr, MaxPendingPerAddr and FailLimit may not be negative")
 	}

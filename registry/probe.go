@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/kvclass/kvclass/kvapi"
+	"github.com/kvclass/kvclass/tunnel"
 	"io"
 	"net"
 	"net/http"
@@ -39,7 +39,7 @@ func getHealth(ctx context.Context, client *http.Client, base, userAgent string)
 		userAgent = "kvclass"
 	}
 	req.Header.Set("User-Agent", userAgent)
-	req.Header.Set("ngrok-skip-browser-warning", "1") // a free ngrok endpoint's warning page is not the node
+	req.Header.Set(tunnel.SkipWarningHeader, "1") // a free ngrok endpoint's warning page is not the node
 	resp, err := client.Do(req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
@@ -50,8 +50,8 @@ func getHealth(ctx context.Context, client *http.Client, base, userAgent string)
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
 	if resp.StatusCode != http.StatusOK {
-		if code := resp.Header.Get("Ngrok-Error-Code"); code != "" {
-			return fmt.Errorf("ngrok answered %s (HTTP %d)", kvapi.Truncate(code, 40), resp.StatusCode)
+		if code := resp.Header.Get(tunnel.ErrorCodeHeader); code != "" {
+			return errors.New(tunnel.EdgeError(code))
 		}
 		return fmt.Errorf("GET /health answered HTTP %d", resp.StatusCode)
 	}

@@ -124,7 +124,7 @@ func New(opts Options) (*Registry, error) {
 	}
 	r.dcond = sync.NewCond(&r.dmu)
 	r.closeCtx, r.closeFn = context.WithCancel(context.Background())
-	r.probe = newProbeClient(r.policy.Dialer(opts.ProbeTimeout), opts.ProbeTimeout)
+	r.probe = newProbeClient(r.policy.Dialer(opts.JoinProbeTimeout), opts.JoinProbeTimeout)
 	r.health = newProbeClient(&net.Dialer{Timeout: opts.ProbeTimeout}, opts.ProbeTimeout)
 	r.upgrader = websocket.Upgrader{
 		HandshakeTimeout: opts.HandshakeTimeout,

@@ -93,7 +93,7 @@ func (r *Registry) serveWS(w http.ResponseWriter, req *http.Request) {
 	}
 	var reply kvapi.JoinReply
 	if err == nil {
-		ctx, cancel := context.WithTimeout(r.closeCtx, r.opts.HandshakeTimeout+r.opts.ProbeTimeout)
+		ctx, cancel := context.WithTimeout(r.closeCtx, r.opts.HandshakeTimeout+r.opts.JoinProbeTimeout)
 		reply, err = r.join(ctx, jr, addr, s, r.opts.Heartbeat)
 		cancel()
 	}
@@ -184,11 +184,9 @@ func (r *Registry) serveSession(s *wsSession, name string) {
 			r.log.Debug("node websocket closed", "node", name, "err", err)
 			return
 		}
-		var msg struct {
-			Type string `json:"type"`
-		}
+		var msg kvapi.Leave
 		if typ == websocket.TextMessage && json.Unmarshal(data, &msg) == nil && msg.Type == kvapi.LeaveType {
-			r.sessionLeave(name, s)
+			r.sessionLeave(name, s, msg.Reason)
 			s.close(websocket.CloseNormalClosure, "bye")
 			return
 		}
@@ -207,12 +205,12 @@ func (r *Registry) sessionBeat(name string, s *wsSession) {
 }
 
 // sessionLeave marks name stopped when the websocket s speaks for it.
-func (r *Registry) sessionLeave(name string, s *wsSession) {
+func (r *Registry) sessionLeave(name string, s *wsSession, why string) {
 	left := false
 	r.update(func(d *delivery) error {
 		if e := r.byName[name]; e != nil && e.session == s {
 			e.session = nil
-			r.markDown(e, reasonStopped, d)
+			r.markDown(e, stoppedReason(why), d)
 			left = true
 		}
 		return nil

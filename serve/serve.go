@@ -74,7 +74,16 @@ func Listen(addr string, h http.Handler, log *slog.Logger) (*Server, error) {
 func (s *Server) Start() { go s.srv.Serve(s.ln) }
 
 // Serve serves one more listener in the background, such as a tunnel's.
-func (s *Server) Serve(ln net.Listener) { go s.srv.Serve(ln) }
+// When serving it ends for another reason than the server's shutdown or
+// the listener's close, ended (if not nil) is called with why.
+func (s *Server) Serve(ln net.Listener, ended func(error)) {
+	go func() {
+		err := s.srv.Serve(ln)
+		if ended != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+			ended(err)
+		}
+	}()
+}
 
 // Addr returns the TCP address the server listens on.
 func (s *Server) Addr() *net.TCPAddr { return s.ln.Addr().(*net.TCPAddr) }

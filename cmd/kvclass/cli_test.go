@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvclass/kvclass/internal/testwait"
 	"github.com/kvclass/kvclass/tunnel/edgetest"
 )
 
@@ -116,17 +117,6 @@ func cliPorts(t *testing.T, n int) int {
 	return 0
 }
 
-func cliWait(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func cliGet(u string) (int, string) {
 	c := &http.Client{Timeout: 5 * time.Second}
 	resp, err := c.Get(u)
@@ -143,7 +133,7 @@ func TestDemoRunsTheSeedWalkthrough(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "state.json")
 	out, stop := cliStart(t, "demo", "--base-port", strconv.Itoa(base), "--state", state)
 	proxyURL := "http://localhost:" + strconv.Itoa(base+3)
-	cliWait(t, "the demo's banner", func() bool { return strings.Contains(out.String(), "Ctrl-C stops everything") })
+	testwait.For(t, "the demo's banner", func() bool { return strings.Contains(out.String(), "Ctrl-C stops everything") })
 	text := out.String()
 	for _, want := range []string{
 		"kv1    http://localhost:" + strconv.Itoa(base),
@@ -243,7 +233,7 @@ func TestNodeJoinsAProxyAndLeavesOnCtrlC(t *testing.T) {
 	base := cliPorts(t, 2)
 	state := filepath.Join(t.TempDir(), "state.json")
 	proxyOut, stopProxy := cliStart(t, "proxy", "-p", strconv.Itoa(base+1), "--allow-private", "--token", "room-101", "--state", state)
-	cliWait(t, "the proxy's banner", func() bool { return strings.Contains(proxyOut.String(), "students run") })
+	testwait.For(t, "the proxy's banner", func() bool { return strings.Contains(proxyOut.String(), "students run") })
 	banner := proxyOut.String()
 	if !strings.Contains(banner, "kvclass node --join http://127.0.0.1:"+strconv.Itoa(base+1)+" --token room-101") {
 		t.Errorf("the proxy does not print the join line:\n%s", banner)
@@ -267,15 +257,15 @@ func TestNodeJoinsAProxyAndLeavesOnCtrlC(t *testing.T) {
 		t.Fatalf("wrong token: exit %d, %v", res.code(), res.err)
 	}
 	nodeOut, stopNode := cliStart(t, "node", "-n", "kv1", "-p", strconv.Itoa(base), "--join", proxyURL, "--token", "room-101")
-	cliWait(t, "the node's banner", func() bool { return strings.Contains(nodeOut.String(), "serving") })
+	testwait.For(t, "the node's banner", func() bool { return strings.Contains(nodeOut.String(), "serving") })
 	stateHas := func(s string) func() bool {
 		return func() bool { _, body := cliGet(proxyURL + "/state?format=json"); return strings.Contains(body, s) }
 	}
-	cliWait(t, "kv1 up on the proxy", stateHas(`"name":"kv1","url":"http://127.0.0.1:`+strconv.Itoa(base)+`","status":"up"`))
+	testwait.For(t, "kv1 up on the proxy", stateHas(`"name":"kv1","url":"http://127.0.0.1:`+strconv.Itoa(base)+`","status":"up"`))
 	if res := stopNode(); res.err != nil {
 		t.Fatalf("node stop: %v", res.err)
 	}
-	cliWait(t, "kv1 down, stopped", stateHas(`"status":"down","reason":"stopped"`))
+	testwait.For(t, "kv1 down, stopped", stateHas(`"status":"down","reason":"stopped"`))
 	res = stopProxy()
 	if res.err != nil {
 		t.Fatalf("proxy stop: %v", res.err)
@@ -288,7 +278,7 @@ func TestNodeJoinsAProxyAndLeavesOnCtrlC(t *testing.T) {
 func TestHealthCommand(t *testing.T) {
 	base := cliPorts(t, 1)
 	out, _ := cliStart(t, "node", "-n", "hc", "-p", strconv.Itoa(base))
-	cliWait(t, "node up", func() bool { return strings.Contains(out.String(), "serving") })
+	testwait.For(t, "node up", func() bool { return strings.Contains(out.String(), "serving") })
 	res := cliRun(context.Background(), "health", "http://127.0.0.1:"+strconv.Itoa(base))
 	if res.err != nil || strings.TrimSpace(res.stdout) != "Hi from hc" {
 		t.Fatalf("healthy node: %v %q", res.err, res.stdout)
@@ -326,7 +316,7 @@ func TestNgrokClassOffline(t *testing.T) {
 
 	t.Setenv("NGROK_AUTHTOKEN", "tok-instructor")
 	proxyOut, _ := cliStart(t, append([]string{"proxy", "-p", strconv.Itoa(base + 1), "--allow-private", "--token", "room-7", "--state", filepath.Join(t.TempDir(), "s.json")}, ngrokFlags...)...)
-	cliWait(t, "the proxy's banner", func() bool { return strings.Contains(proxyOut.String(), "students run") })
+	testwait.For(t, "the proxy's banner", func() bool { return strings.Contains(proxyOut.String(), "students run") })
 	var publicProxy string
 	for _, f := range strings.Fields(proxyOut.String()) {
 		if strings.HasPrefix(f, "http://127.0.0.1:") && !strings.HasSuffix(f, ":"+strconv.Itoa(base+1)) && publicProxy == "" {
@@ -351,7 +341,7 @@ func TestNgrokClassOffline(t *testing.T) {
 
 	t.Setenv("NGROK_AUTHTOKEN", "tok-student")
 	nodeOut, _ := cliStart(t, append([]string{"node", "-n", "kv1", "-p", strconv.Itoa(base), "--join", publicProxy, "--token", "room-7"}, ngrokFlags...)...)
-	cliWait(t, "the node's banner", func() bool { return strings.Contains(nodeOut.String(), "public URL") })
+	testwait.For(t, "the node's banner", func() bool { return strings.Contains(nodeOut.String(), "public URL") })
 	c := &http.Client{Timeout: 5 * time.Second}
 	resp, err := c.Post(publicProxy+"/put?key=hello", "application/json", strings.NewReader(`{"value": "through two tunnels"}`))
 	if err != nil {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"flag"
+	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -25,7 +27,9 @@ func (f *ngrokFlags) register(fs *flag.FlagSet) {
 
 // options returns the tunnel options, or nil when ngrok is off. The
 // authtoken comes from NGROK_AUTHTOKEN, never from a flag that ps would show.
-func (f *ngrokFlags) options() (*tunnel.Options, error) {
+// The one line a start prints while ngrok still holds this account's URL
+// (an earlier session that crashed) goes to stderr.
+func (f *ngrokFlags) options(stderr io.Writer) (*tunnel.Options, error) {
 	if !f.on {
 		if f.url != "" || f.connectURL != "" || f.ca != "" {
 			return nil, usageError("--ngrok-url, --ngrok-connect-url and --ngrok-ca need --ngrok")
@@ -42,5 +46,7 @@ func (f *ngrokFlags) options() (*tunnel.Options, error) {
 		CAFile:       f.ca,
 		Authtoken:    token,
 		StartTimeout: 15 * time.Second,
+		Version:      version,
+		OnWait:       func(line string) { fmt.Fprintln(stderr, "kvclass: "+line) },
 	}, nil
 }

@@ -44,7 +44,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if cfg.Port < 0 || cfg.Port > 65535 {
 		return usageError("--port %d is not a port", cfg.Port)
 	}
-	ngrok, err := ng.options()
+	ngrok, err := ng.options(stderr)
 	if err != nil {
 		return err
 	}

@@ -65,7 +65,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		cfg.File = f
 	}
-	ngrok, err := ng.options()
+	ngrok, err := ng.options(stderr)
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/kvclass/kvclass/kvapi"
+	"github.com/kvclass/kvclass/tunnel"
 )
 
 // joinAnswer is either a kvapi.JoinReply or an kvapi.RegistryError.
@@ -102,8 +103,8 @@ func responseError(resp *http.Response, wsURL string) error {
 	switch {
 	case json.Unmarshal(body, &e) == nil && e.Error != "":
 		msg = e.Error
-	case resp.Header.Get("Ngrok-Error-Code") != "":
-		msg = "ngrok answered " + resp.Header.Get("Ngrok-Error-Code") + ": is the proxy's tunnel online?"
+	case resp.Header.Get(tunnel.ErrorCodeHeader) != "":
+		msg = tunnel.ExplainEdgeCode(resp.Header.Get(tunnel.ErrorCodeHeader), wsURL)
 	case resp.StatusCode == http.StatusNotFound:
 		msg = "no kvclass registry at " + wsURL + ": is --join the proxy's URL?"
 	default:
@@ -127,7 +128,7 @@ func (s *Session) leaveOn(ctx context.Context, conn *websocket.Conn, readerDone 
 		deadline = d
 	}
 	_ = conn.SetWriteDeadline(deadline)
-	err := conn.WriteMessage(websocket.TextMessage, []byte(kvapi.LeaveMessage))
+	err := conn.WriteJSON(kvapi.Leave{Type: kvapi.LeaveType, Reason: s.reason()})
 	if err == nil {
 		select {
 		case rerr := <-readerDone:
@@ -150,9 +151,16 @@ func (s *Session) leaveOn(ctx context.Context, conn *websocket.Conn, readerDone 
 	return s.postLeave(ctx)
 }
 
+// reason is why the node leaves, "" for its owner's Ctrl-C.
+func (s *Session) reason() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return kvapi.Truncate(s.leaveReason, kvapi.MaxReasonLen)
+}
+
 // postLeave is POST /registry/leave.
 func (s *Session) postLeave(ctx context.Context) error {
-	body, _ := json.Marshal(kvapi.NodeRequest{Name: s.opts.Name, Secret: s.Secret()})
+	body, _ := json.Marshal(kvapi.NodeRequest{Name: s.opts.Name, Secret: s.Secret(), Reason: s.reason()})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.leaveURL, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("leave: %w", err)

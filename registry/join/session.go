@@ -121,6 +121,7 @@ type Session struct {
 	secret        string
 	err           error // why the session ended by itself: ErrKicked
 	leaving       bool
+	leaveReason   string
 	attemptCancel context.CancelFunc
 }
 
@@ -328,13 +329,18 @@ func (s *Session) SetURL(u string) {
 // (reason "stopped") and keeps its place: {"type":"leave"} on the websocket,
 // or POST /registry/leave when there is no working websocket. Then it stops
 // the session. ctx bounds the whole call.
-func (s *Session) Leave(ctx context.Context) error {
+func (s *Session) Leave(ctx context.Context) error { return s.LeaveBecause(ctx, "") }
+
+// LeaveBecause is Leave with the reason the node stops when it is not its
+// owner's Ctrl-C (its public URL is gone, say); the page shows it as the
+// node's reason, "stopped: REASON".
+func (s *Session) LeaveBecause(ctx context.Context, reason string) error {
 	if err := ctx.Err(); err != nil {
 		s.Close()
 		return fmt.Errorf("leave: %w", err)
 	}
 	s.mu.Lock()
-	s.leaving = true
+	s.leaving, s.leaveReason = true, reason
 	if s.attemptCancel != nil {
 		s.attemptCancel()
 	}
