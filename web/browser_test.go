@@ -25,6 +25,12 @@ type testClass struct {
 	mu    sync.Mutex
 	snap  Snapshot // Role, Mode, Rule, Join, Limit, Tunnel; Nodes is built from nodes
 	nodes []*testNode
+
+	// explain (under mu) answers GET /placement/explain as the proxy
+	// would; nil, that path is 404 (a node, an older proxy).
+	explain http.HandlerFunc
+	// joinPage, when set before serve, is mounted at /join and /join/.
+	joinPage *JoinPage
 }
 
 // testNode is one node of a testClass: its view and all its keys.
@@ -65,6 +71,20 @@ func (c *testClass) serve(t testing.TB) string {
 	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
 		c.currentHub().ServeHTTP(w, r)
 	})
+	mux.HandleFunc("/placement/explain", func(w http.ResponseWriter, r *http.Request) {
+		c.mu.Lock()
+		explain := c.explain
+		c.mu.Unlock()
+		if explain == nil {
+			kvapi.WriteError(w, kvapi.ErrNoRoute)
+			return
+		}
+		explain(w, r)
+	})
+	if c.joinPage != nil {
+		mux.Handle("/join", c.joinPage)
+		mux.Handle("/join/", c.joinPage)
+	}
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv.URL

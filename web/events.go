@@ -41,14 +41,21 @@ const (
 // resyncs from after a reconnect. The same shape serves a node (Role "node",
 // one entry in Nodes) and the proxy (Role "proxy", every node in order).
 type Snapshot struct {
-	Type   string     `json:"type"` // always TypeSnapshot
-	Role   string     `json:"role"` // "node" or "proxy"
-	Mode   string     `json:"mode,omitempty"`
-	Rule   string     `json:"rule,omitempty"` // placement rule, human readable
-	Join   string     `json:"join,omitempty"` // the line students paste (proxy only)
-	Limit  int        `json:"limit"`          // at most this many keys per node are listed
-	Tunnel *Tunnel    `json:"tunnel,omitempty"`
-	Nodes  []NodeView `json:"nodes"`
+	Type string `json:"type"` // always TypeSnapshot
+	Role string `json:"role"` // "node" or "proxy"
+	Mode string `json:"mode,omitempty"`
+	Rule string `json:"rule,omitempty"` // placement rule, human readable
+	// Placement is the placement strategy's word ("modulo", "ring",
+	// "rendezvous"; empty means modulo, the seed's) and Replicas the owners
+	// per key under sharding (0 or 1: one). Both are optional: the page
+	// words the rule from them, and shows Rule for a strategy it does not
+	// know.
+	Placement string     `json:"placement,omitempty"`
+	Replicas  int        `json:"replicas,omitempty"`
+	Join      string     `json:"join,omitempty"` // the line students paste (proxy only)
+	Limit     int        `json:"limit"`          // at most this many keys per node are listed
+	Tunnel    *Tunnel    `json:"tunnel,omitempty"`
+	Nodes     []NodeView `json:"nodes"` // in the node order: Nodes[i] is position i of "mod N"
 }
 
 // NodeView is one node as the page shows it.
@@ -81,8 +88,9 @@ type Batch struct {
 //	delete:  Node, Key, Count
 //	reset:   Node, Count (0)
 //	request: Op, Key, Nodes, Result, Status, Error
-//	node:    Change, View (the node's new state, without keys)
-//	mode:    Mode
+//	node:    Change, View (the node's new state, without keys); Order
+//	         on a join, leave or kick (optional: the node order after it)
+//	mode:    Mode; Placement and Replicas (optional: as in Snapshot)
 //	tunnel:  Tunnel
 type Event struct {
 	Type   string    `json:"type"`
@@ -101,6 +109,15 @@ type Event struct {
 	View   *NodeView `json:"view,omitempty"`
 	Mode   string    `json:"mode,omitempty"`
 	Tunnel *Tunnel   `json:"tunnel,omitempty"`
+	// Order is the whole node order after a membership change (join,
+	// leave, kick): the page shows each node's position in it, for "mod
+	// N" by hand. Without it the page appends a joined node at the end
+	// until the next snapshot.
+	Order []string `json:"order,omitempty"`
+	// Placement and Replicas travel on a mode event when the instructor
+	// changes the placement (see Snapshot); absent, they are unchanged.
+	Placement string `json:"placement,omitempty"`
+	Replicas  int    `json:"replicas,omitempty"`
 }
 
 // Tunnel is a node's ngrok tunnel state.

@@ -25,6 +25,12 @@ func TestPage(t *testing.T) {
 	t.Run("reconnect and resync", func(t *testing.T) { testReconnect(t, browser) })
 	t.Run("node page", func(t *testing.T) { testNodePage(t, browser) })
 	t.Run("screenshot", func(t *testing.T) { testScreenshot(t, browser) })
+	t.Run("projector", func(t *testing.T) { testProjector(t, browser) })
+	t.Run("tiles", func(t *testing.T) { testTiles(t, browser) })
+	t.Run("phone", func(t *testing.T) { testPhone(t, browser) })
+	t.Run("no nodes", func(t *testing.T) { testNoNodes(t, browser) })
+	t.Run("why a key is here", func(t *testing.T) { testExplain(t, browser) })
+	t.Run("join page", func(t *testing.T) { testJoinPage(t, browser) })
 }
 
 // Expressions that read the page.

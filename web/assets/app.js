@@ -13,6 +13,9 @@
   const RECONNECT_MAX_MS = 5000;
   const CONNECT_TIMEOUT_MS = 10000;
   const NODE_COLORS = 8;
+  const TILES_ABOVE = 8; // more nodes than this: the projector's tiles
+  const FEED_NODES_MAX = 3; // more nodes served one request: "→ N nodes"
+  const EXPLAIN_TIMEOUT_MS = 8000;
 
   // ---- translations (UI strings only, never data) ----
 
@@ -24,8 +27,13 @@
       sharding: 'sharding',
       replication: 'replication',
       ruleSharding: (n) => `each key lives on one node: SHA-256(key) mod ${n}`,
+      ruleRing: 'ring: a key goes to the first node point at or after h(key)',
+      ruleRendezvous: 'rendezvous: a key goes to the node with the largest h(node, key)',
+      ruleCopies: (r) => `, ${r} copies of each key`,
       ruleReplication: 'every up node stores every key',
+      ruleNone: 'no nodes yet — students join with the line below',
       join: 'Join the class',
+      joinMore: 'QR code, downloads',
       tunnel: 'ngrok',
       up: 'up',
       down: 'down',
@@ -51,6 +59,18 @@
       langTitle: 'Переключить на русский',
       themeTitle: 'Switch light / dark theme',
       bytes: 'B',
+      nodes: { one: 'node', other: 'nodes' },
+      layouts: { auto: 'automatic', cards: 'cards', tiles: 'tiles' },
+      layoutTitle: (pref, next) => `Layout: ${pref}. Click for ${next}.`,
+      tileTitle: 'click to see its keys',
+      close: 'Close',
+      whyHint: 'Click a key or a request to see why it lives on its node.',
+      whyOf: 'Why here:',
+      whyLoading: 'Working it out…',
+      whyNA: 'Explanation not available',
+      whyNoOwner: 'No nodes yet, so no owner',
+      position: 'position',
+      then: 'then',
     },
     ru: {
       title: 'kvclass — состояние',
@@ -59,8 +79,13 @@
       sharding: 'шардирование',
       replication: 'репликация',
       ruleSharding: (n) => `каждый ключ живёт на одном узле: SHA-256(ключ) mod ${n}`,
+      ruleRing: 'кольцо: ключ достаётся первой точке узла не меньше h(ключ)',
+      ruleRendezvous: 'рандеву: ключ достаётся узлу с наибольшим h(узел, ключ)',
+      ruleCopies: (r) => `, копий каждого ключа: ${r}`,
       ruleReplication: 'каждый работающий узел хранит все ключи',
+      ruleNone: 'узлов пока нет — студенты подключаются строкой ниже',
       join: 'Подключиться к классу',
+      joinMore: 'QR-код, загрузки',
       tunnel: 'ngrok',
       up: 'работает',
       down: 'недоступен',
@@ -86,6 +111,18 @@
       langTitle: 'Switch to English',
       themeTitle: 'Сменить тему: светлая / тёмная',
       bytes: 'Б',
+      nodes: { one: 'узел', few: 'узла', many: 'узлов', other: 'узла' },
+      layouts: { auto: 'автоматически', cards: 'карточки', tiles: 'плитки' },
+      layoutTitle: (pref, next) => `Вид: ${pref}. Нажмите: ${next}.`,
+      tileTitle: 'нажмите, чтобы увидеть ключи',
+      close: 'Закрыть',
+      whyHint: 'Нажмите на ключ или запрос: страница покажет, почему он на этом узле.',
+      whyOf: 'Почему здесь:',
+      whyLoading: 'Считаем…',
+      whyNA: 'Объяснение недоступно',
+      whyNoOwner: 'Узлов пока нет — владельца нет',
+      position: 'позиция',
+      then: 'затем',
     },
   };
 
@@ -223,6 +260,7 @@
     $('lang').textContent = T.otherLang;
     $('lang').title = T.langTitle;
     $('theme').title = T.themeTitle;
+    $('detail-close').title = T.close;
     setConn(state.conn);
     renderAll();
   }
@@ -242,6 +280,9 @@
   const state = {
     role: '',
     mode: '',
+    rule: '', // the snapshot's rule text, for a placement the page has no words for
+    placement: '', // "modulo", "ring", "rendezvous"; "" is modulo
+    replicas: 0,
     join: '',
     limit: 50,
     tunnel: null,
@@ -250,9 +291,23 @@
     feed: [], // newest first, at most FEED_MAX entries
     feedAdded: [], // entries not rendered yet, oldest first
     conn: 'connecting',
+    layout: '', // the layout shown: "cards" or "tiles"
+    selected: '', // the node whose keys the tiles layout shows in its panel
+    membership: 0, // counts changes of membership and placement (explanations go stale)
   };
 
   const dirty = { head: true, cards: new Set(), order: true, feed: true, flash: new Set() };
+
+  // The layout: "auto" shows cards up to TILES_ABOVE nodes and tiles
+  // beyond; "cards" and "tiles" are the viewer's fixed choice.
+  const LAYOUTS = ['auto', 'cards', 'tiles'];
+  let layoutPref = LAYOUTS.includes(store.get('kvclass.layout')) ? store.get('kvclass.layout') : 'auto';
+
+  function effectiveLayout() {
+    if (state.role === 'node' || state.order.length === 0) return 'cards';
+    if (layoutPref === 'auto') return state.order.length > TILES_ABOVE ? 'tiles' : 'cards';
+    return layoutPref;
+  }
 
   function newNode(view) {
     return {
@@ -264,6 +319,8 @@
       searchTimer: 0,
       searchAbort: null,
       card: null,
+      tile: null,
+      index: -1, // position in the node order
       joined: false,
     };
   }
@@ -289,6 +346,10 @@
   function applySnapshot(s) {
     state.role = str(s.role);
     state.mode = str(s.mode);
+    state.rule = str(s.rule);
+    state.placement = str(s.placement);
+    state.replicas = num(s.replicas);
+    state.membership++;
     state.join = str(s.join);
     state.limit = num(s.limit) > 0 ? s.limit : 50;
     state.tunnel = s.tunnel && typeof s.tunnel === 'object' ? s.tunnel : null;
@@ -375,6 +436,9 @@
         return;
       case 'mode':
         state.mode = str(ev.mode);
+        if (typeof ev.placement === 'string' && ev.placement) state.placement = ev.placement;
+        if (Number.isFinite(ev.replicas) && ev.replicas > 0) state.replicas = ev.replicas;
+        state.membership++;
         dirty.head = true;
         return;
       case 'tunnel':
@@ -393,10 +457,14 @@
     switch (ev.change) {
       case 'leave':
       case 'kick':
-        if (!n) return;
-        state.nodes.delete(name);
-        state.order = state.order.filter((x) => x !== name);
-        dropCard(n, true);
+        if (n) {
+          state.nodes.delete(name);
+          state.order = state.order.filter((x) => x !== name);
+          dropCard(n, true);
+        }
+        applyOrder(ev.order);
+        state.membership++;
+        dirty.order = true;
         dirty.head = true;
         return;
       case 'join':
@@ -406,9 +474,11 @@
           created = true;
           state.nodes.set(name, n);
           state.order.push(name);
-          dirty.order = true;
-          dirty.head = true;
         }
+        applyOrder(ev.order);
+        state.membership++;
+        dirty.order = true;
+        dirty.head = true;
         break;
       default:
         if (!n) return;
@@ -424,6 +494,29 @@
       if (n.filter) startSearch(n, 0);
     }
     dirty.cards.add(n);
+  }
+
+  // applyOrder makes the page's node order the proxy's (a membership
+  // event's "order": the whole order after the change), so positions match
+  // "mod N". A node the page knows that the order leaves out is gone.
+  function applyOrder(order) {
+    if (!Array.isArray(order)) return;
+    const seen = new Set();
+    const next = [];
+    for (const name of order) {
+      if (typeof name === 'string' && state.nodes.has(name) && !seen.has(name)) {
+        seen.add(name);
+        next.push(name);
+      }
+    }
+    for (const name of state.order) {
+      if (!seen.has(name)) {
+        const gone = state.nodes.get(name);
+        state.nodes.delete(name);
+        dropCard(gone, true);
+      }
+    }
+    state.order = next;
   }
 
   function addFeed(entry) {
@@ -511,43 +604,75 @@
     dirty.feed = true;
     state.feedAdded = state.feed.slice().reverse();
     $('feed').replaceChildren();
+    for (const w of whys) renderWhy(w);
     schedule();
   }
 
   function render() {
     frame = 0;
+    const layout = effectiveLayout();
+    if (layout !== state.layout) {
+      state.layout = layout;
+      document.body.dataset.layout = layout;
+      dirty.order = true;
+      dirty.head = true;
+    }
+    if (state.selected && (!state.nodes.has(state.selected) || layout !== 'tiles')) select('');
     if (dirty.head) renderHead();
+    const refit = dirty.order; // the tiles' count or the panel changed (resizes refit on their own)
     if (dirty.order) renderOrder();
     for (const n of dirty.cards) if (state.nodes.get(n.view.name) === n) renderCard(n);
     if (dirty.feed) renderFeed();
-    for (const n of dirty.flash) if (n.card) flash(n.card.el);
+    for (const n of dirty.flash) {
+      if (n.card) flash(n.card.el);
+      if (n.tile) flash(n.tile.el);
+    }
     dirty.head = dirty.order = dirty.feed = false;
     dirty.cards.clear();
     dirty.flash.clear();
+    if (refit && layout === 'tiles') fitTiles();
+  }
+
+  // ruleText is the placement rule in the page's words and language.
+  function ruleText() {
+    const n = state.order.length;
+    if (n === 0) return T.ruleNone;
+    if (state.mode === 'replication') return T.ruleReplication;
+    if (state.mode !== 'sharding') return '';
+    let s;
+    switch (state.placement) {
+      case '':
+      case 'modulo': s = T.ruleSharding(n); break;
+      case 'ring': s = T.ruleRing; break;
+      case 'rendezvous': s = T.ruleRendezvous; break;
+      default: return state.rule; // a strategy the page has no words for
+    }
+    const copies = Math.min(state.replicas, n);
+    return copies > 1 ? s + T.ruleCopies(copies) : s;
   }
 
   function renderHead() {
     const proxy = state.role !== 'node';
     $('role-label').textContent = proxy ? T.proxy : T.node;
     let modeText = '';
-    let ruleText = '';
+    let rule = '';
     if (proxy) {
       modeText = T[state.mode] || state.mode;
       // The page's own words, in the page's language; the snapshot's rule
       // is for other readers of the stream.
-      ruleText = state.mode === 'sharding' ? T.ruleSharding(state.order.length)
-        : state.mode === 'replication' ? T.ruleReplication : '';
+      if (state.role) rule = ruleText();
     } else {
       modeText = state.order[0] || '';
     }
     $('mode-name').textContent = modeText;
     $('mode-name').className = 'mode-name' + (proxy && state.mode ? ' mode-' + (state.mode === 'replication' ? 'replication' : 'sharding') : '');
-    $('rule').textContent = ruleText;
-    $('rule').hidden = !ruleText;
+    $('rule').textContent = rule;
+    $('rule').hidden = !rule;
     document.title = T.title + (modeText ? ' · ' + modeText : '');
 
     $('join').hidden = !state.join;
     $('join-line').textContent = state.join;
+    $('join-more').hidden = !state.join || !proxy;
 
     const tun = state.tunnel;
     $('tunnel').hidden = !tun;
@@ -560,20 +685,55 @@
     }
     $('no-nodes').hidden = state.order.length > 0 || !state.role;
     $('feed-hint').textContent = `curl -X POST '${location.origin}/put?key=hello' -d '{"value": "world"}'`;
+    document.body.classList.toggle('explains', canExplain());
+
+    const toggle = $('layout');
+    toggle.hidden = !proxy || !state.role || state.order.length === 0;
+    const next = LAYOUTS[(LAYOUTS.indexOf(layoutPref) + 1) % LAYOUTS.length];
+    toggle.dataset.pref = layoutPref;
+    toggle.dataset.layout = state.layout || 'cards';
+    toggle.title = T.layoutTitle(T.layouts[layoutPref], T.layouts[next]);
+    toggle.setAttribute('aria-label', toggle.title);
   }
 
   function renderOrder() {
     const box = $('nodes');
+    const tiles = $('tiles');
+    const detail = $('detail');
+    const showTiles = state.layout === 'tiles';
     let prev = $('no-nodes');
-    for (const name of state.order) {
+    let prevTile = null;
+    state.order.forEach((name, i) => {
       const n = state.nodes.get(name);
       if (!n.card) n.card = makeCard(n);
+      if (n.index !== i) {
+        n.index = i;
+        dirty.cards.add(n);
+      }
       // Move a card only when it is out of place: a moved element restarts
       // its animations.
       const el = n.card.el;
-      if (prev.nextElementSibling !== el) box.insertBefore(el, prev.nextElementSibling);
-      prev = el;
-    }
+      if (showTiles && state.selected === name) {
+        if (el.parentElement !== detail) detail.append(el);
+      } else {
+        if (prev.nextElementSibling !== el) box.insertBefore(el, prev.nextElementSibling);
+        prev = el;
+      }
+      if (!showTiles) return;
+      if (!n.tile) {
+        n.tile = makeTile(n);
+        dirty.cards.add(n);
+      }
+      const t = n.tile.el;
+      const at = prevTile ? prevTile.nextElementSibling : tiles.firstElementChild;
+      if (at !== t) tiles.insertBefore(t, at);
+      prevTile = t;
+    });
+    box.hidden = showTiles;
+    tiles.hidden = !showTiles;
+    detail.hidden = !showTiles || !state.selected;
+    $('feed-panel').hidden = showTiles && !!state.selected;
+    document.body.classList.toggle('has-detail', showTiles && !!state.selected);
     dirty.head = true;
     renderHead();
   }
@@ -582,6 +742,7 @@
     const el = clone('tpl-card');
     const card = {
       el,
+      index: el.querySelector('.index'),
       name: el.querySelector('.name'),
       status: el.querySelector('.status'),
       url: el.querySelector('.url'),
@@ -593,6 +754,7 @@
       keys: el.querySelector('.keys'),
       more: el.querySelector('.more'),
       rows: new Map(), // key -> {li, item}
+      why: null, // the explanation open under one key's row
       flashB: false,
     };
     el.classList.add(colorOf(n.view.name));
@@ -615,29 +777,123 @@
         startSearch(n, 0);
       }
     });
+    card.keys.addEventListener('click', (e) => {
+      if (!canExplain() || e.target.closest('.why')) return;
+      const li = e.target.closest('.kv');
+      if (!li || li.dataset.key === undefined) return;
+      toggleRowWhy(card, li.dataset.key);
+    });
+    card.keys.addEventListener('keydown', (e) => {
+      if (e.key !== 'Enter' || !canExplain()) return;
+      const li = e.target.closest('.kv');
+      if (li && e.target === li) toggleRowWhy(card, li.dataset.key);
+    });
     return card;
+  }
+
+  // A tile is a node on the projector layout: name, position, up/down,
+  // key count. A click opens the node's card (its keys) in the panel.
+  function makeTile(n) {
+    const el = clone('tpl-tile');
+    const tile = {
+      el,
+      name: el.querySelector('.t-name'),
+      index: el.querySelector('.t-index'),
+      status: el.querySelector('.t-status'),
+      count: el.querySelector('.t-count'),
+      label: el.querySelector('.t-label'),
+    };
+    el.classList.add(colorOf(n.view.name));
+    if (n.joined) {
+      el.classList.add('joining');
+      el.addEventListener('animationend', (e) => {
+        if (e.animationName === 'appear') el.classList.remove('joining');
+      });
+    }
+    el.dataset.node = n.view.name;
+    el.addEventListener('click', () => {
+      if (state.nodes.get(n.view.name) !== n) return;
+      select(state.selected === n.view.name ? '' : n.view.name);
+    });
+    return tile;
+  }
+
+  // select opens name's keys in the tiles layout's panel ('' closes it).
+  function select(name) {
+    const old = state.selected && state.nodes.get(state.selected);
+    if (old && old.tile) {
+      old.tile.el.classList.remove('selected');
+      old.tile.el.setAttribute('aria-pressed', 'false');
+    }
+    state.selected = name;
+    const n = name && state.nodes.get(name);
+    if (n && n.tile) {
+      n.tile.el.classList.add('selected');
+      n.tile.el.setAttribute('aria-pressed', 'true');
+    }
+    dirty.order = true;
+    schedule();
+  }
+
+  // fitTiles picks the tiles' columns and row height so that every node
+  // fits the tiles' box without scrolling when it can: as many columns as
+  // keep a tile wide enough for a 16-character name, rows as tall as the
+  // box allows (up to a cap), tiles about 2.4 times as wide as tall.
+  function fitTiles() {
+    const box = $('tiles');
+    const count = state.order.length;
+    if (box.hidden || !count) return;
+    const cs = getComputedStyle(box);
+    const px = (v, d) => (Number.isFinite(parseFloat(v)) ? parseFloat(v) : d);
+    const gap = px(cs.rowGap, 0);
+    const minW = px(cs.getPropertyValue('--tile-min-w'), 270);
+    const minH = px(cs.getPropertyValue('--tile-min-h'), 84);
+    const maxH = px(cs.getPropertyValue('--tile-max-h'), 160);
+    const W = box.clientWidth - px(cs.paddingLeft, 0) - px(cs.paddingRight, 0);
+    const H = box.clientHeight - px(cs.paddingTop, 0) - px(cs.paddingBottom, 0);
+    const flow = cs.getPropertyValue('--tile-flow').trim() === 'scroll'; // a phone: the page scrolls
+    let best = null;
+    if (!flow && W > 0 && H > 0) {
+      for (let c = 1; c <= count; c++) {
+        const w = (W - gap * (c - 1)) / c;
+        if (w < minW) break;
+        const r = Math.ceil(count / c);
+        const h = (H - gap * (r - 1)) / r;
+        if (h < minH) continue;
+        const score = Math.min(w / 2.4, h);
+        if (!best || score > best.score) best = { c, h: Math.min(h, maxH), score };
+      }
+    }
+    if (!best) best = { c: Math.max(1, Math.floor((W + gap) / (minW + gap))), h: minH };
+    const cols = String(best.c);
+    const rowH = Math.floor(best.h) + 'px';
+    if (box.style.getPropertyValue('--cols') !== cols) box.style.setProperty('--cols', cols);
+    if (box.style.getPropertyValue('--row-h') !== rowH) box.style.setProperty('--row-h', rowH);
   }
 
   function dropCard(n, animate) {
     clearTimeout(n.searchTimer);
     if (n.searchAbort) n.searchAbort.abort();
     n.searchSeq++;
-    const card = n.card;
+    if (n.card && n.card.why) closeWhy(n.card.why);
+    const els = [n.card && n.card.el, n.tile && n.tile.el].filter(Boolean);
     n.card = null;
-    if (!card) return;
-    if (!animate) {
-      card.el.remove();
-      return;
+    n.tile = null;
+    for (const el of els) {
+      if (!animate) {
+        el.remove();
+        continue;
+      }
+      el.classList.add('leaving');
+      el.removeAttribute('data-node');
+      let gone = false;
+      const remove = () => {
+        if (!gone) el.remove();
+        gone = true;
+      };
+      el.addEventListener('animationend', (e) => { if (e.animationName === 'leave') remove(); });
+      setTimeout(remove, 800);
     }
-    card.el.classList.add('leaving');
-    card.el.removeAttribute('data-node');
-    let gone = false;
-    const remove = () => {
-      if (!gone) card.el.remove();
-      gone = true;
-    };
-    card.el.addEventListener('animationend', (e) => { if (e.animationName === 'leave') remove(); });
-    setTimeout(remove, 800);
   }
 
   function renderCard(n) {
@@ -645,6 +901,9 @@
     if (!c) return;
     const v = n.view;
     const down = v.status === 'down';
+    const showIndex = state.role === 'proxy' && n.index >= 0;
+    c.index.textContent = showIndex ? '#' + n.index : '';
+    c.index.hidden = !showIndex;
     c.name.textContent = v.name;
     c.name.title = v.name;
     c.status.textContent = down ? T.down : T.up;
@@ -679,6 +938,28 @@
     const hidden = n.filter ? 0 : v.count - items.length;
     c.more.hidden = hidden <= 0;
     c.more.textContent = hidden > 0 ? T.more(hidden.toLocaleString(lang)) : '';
+    renderTile(n);
+  }
+
+  function renderTile(n) {
+    const t = n.tile;
+    if (!t) return;
+    const v = n.view;
+    const down = v.status === 'down';
+    t.name.textContent = v.name;
+    // The name's font fits the tile's width for up to 16 characters (see
+    // .t-name in style.css); a longer name may go smaller.
+    const len = Array.from(v.name).length;
+    t.name.style.setProperty('--len', String(Math.max(len, 8)));
+    t.name.classList.toggle('long', len > 16);
+    t.index.textContent = '#' + n.index;
+    t.status.textContent = down ? T.down : T.up;
+    t.el.classList.toggle('down', down);
+    t.count.textContent = v.count.toLocaleString(lang);
+    t.label.textContent = plural(v.count, T.keys);
+    t.el.title = `#${n.index} ${v.name} — ${down ? T.down + (v.reason ? ': ' + v.reason : '') : T.up} — ${T.tileTitle}`;
+    t.el.classList.toggle('selected', state.selected === v.name);
+    t.el.setAttribute('aria-pressed', String(state.selected === v.name));
   }
 
   // renderRows makes the list show items in order, reusing the row of a key
@@ -700,6 +981,12 @@
     });
     while (list.children.length > items.length) list.lastElementChild.remove();
     c.rows = next;
+    // An open explanation follows its key's row, or closes with it.
+    if (c.why) {
+      const row = next.get(c.why.key);
+      if (!row) closeWhy(c.why);
+      else if (c.why.el.parentElement !== row.li) row.li.append(c.why.el);
+    }
   }
 
   function makeRow(item) {
@@ -711,6 +998,8 @@
     v.textContent = item.value;
     v.title = item.value;
     li.querySelector('.size').textContent = formatSize(item.size);
+    li.dataset.key = item.key;
+    if (canExplain()) li.tabIndex = 0;
     if (item.fresh) li.classList.add('fresh');
     return { li, value: item.value, size: item.size };
   }
@@ -741,13 +1030,26 @@
     const key = li.querySelector('.fkey');
     key.textContent = e.key;
     key.title = e.key;
+    key.classList.toggle('long', Array.from(e.key).length > 8);
+    li.classList.toggle('multi', e.nodes.length > 1 && e.nodes.length <= FEED_NODES_MAX);
     const targets = li.querySelector('.targets');
-    for (const name of e.nodes) {
-      if (targets.firstChild) targets.append(' ');
+    if (e.nodes.length > FEED_NODES_MAX) {
+      // Under replication a request may go to the whole class: one chip
+      // says how many, its title names them.
       const chip = document.createElement('span');
-      chip.className = 'chip ' + colorOf(name);
-      chip.textContent = name;
+      chip.className = 'chip many';
+      chip.textContent = `${e.nodes.length.toLocaleString(lang)} ${plural(e.nodes.length, T.nodes)}`;
+      chip.title = e.nodes.join(' ');
       targets.appendChild(chip);
+    } else {
+      for (const name of e.nodes) {
+        if (targets.firstChild) targets.append(' ');
+        const chip = document.createElement('span');
+        chip.className = 'chip ' + colorOf(name) + (Array.from(name).length > 5 ? ' long' : '');
+        chip.textContent = name;
+        chip.title = name;
+        targets.appendChild(chip);
+      }
     }
     const res = li.querySelector('.result');
     if (result === 'hit' || result === 'miss') {
@@ -757,7 +1059,183 @@
       res.title = e.error;
     }
     if (!e.nodes.length && result !== 'miss' && result !== 'error') li.querySelector('.arrow').hidden = true;
+    if (canExplain() && e.key) {
+      li.tabIndex = 0;
+      li.dataset.key = e.key;
+    }
     return li;
+  }
+
+  // ---- why a key is where it is (GET /placement/explain on the proxy) ----
+
+  // Open explanations: {key, el, result, seq, home}. home is the card whose
+  // key row holds el, or null for the feed's dock.
+  const whys = new Set();
+  const explained = new Map(); // key -> {membership, result}: answers for the current membership
+
+  function canExplain() {
+    return state.role === 'proxy';
+  }
+
+  function newWhy(key, home) {
+    const el = clone('tpl-why');
+    const w = { key, el, result: { state: 'loading' }, seq: 0, home };
+    el.querySelector('.why-close').addEventListener('click', (e) => {
+      e.stopPropagation();
+      closeWhy(w);
+    });
+    whys.add(w);
+    loadWhy(w);
+    return w;
+  }
+
+  function closeWhy(w) {
+    whys.delete(w);
+    w.seq++;
+    w.el.remove();
+    if (w.home) {
+      if (w.home.why === w) w.home.why = null;
+    } else {
+      if (feedWhy === w) feedWhy = null;
+      $('feed-why').hidden = true;
+    }
+  }
+
+  function toggleRowWhy(card, key) {
+    const open = card.why;
+    if (open) closeWhy(open);
+    if (open && open.key === key) return;
+    const row = card.rows.get(key);
+    if (!row) return;
+    card.why = newWhy(key, card);
+    row.li.append(card.why.el);
+  }
+
+  let feedWhy = null;
+
+  function showFeedWhy(key) {
+    if (feedWhy) {
+      const same = feedWhy.key === key;
+      closeWhy(feedWhy);
+      if (same) return;
+    }
+    feedWhy = newWhy(key, null);
+    $('feed-why').replaceChildren(feedWhy.el);
+    $('feed-why').hidden = false;
+  }
+
+  async function loadWhy(w) {
+    const seq = ++w.seq;
+    const cached = explained.get(w.key);
+    if (cached && cached.membership === state.membership) {
+      w.result = cached.result;
+      renderWhy(w);
+      return;
+    }
+    w.result = { state: 'loading' };
+    renderWhy(w);
+    const membership = state.membership;
+    const result = await fetchExplain(w.key);
+    if (result.state === 'done') {
+      if (explained.size > 500) explained.clear();
+      explained.set(w.key, { membership, result });
+    }
+    if (seq !== w.seq || !whys.has(w)) return;
+    w.result = result;
+    renderWhy(w);
+  }
+
+  // fetchExplain asks the proxy why key is where it is. Any failure (no
+  // such endpoint, an error, a timeout, a key the URL cannot carry) is
+  // {state: 'na'}: the page says the explanation is not available.
+  async function fetchExplain(key) {
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), EXPLAIN_TIMEOUT_MS);
+    try {
+      const res = await fetch('/placement/explain?key=' + encodeURIComponent(key), { signal: ctl.signal, headers: { Accept: 'application/json' } });
+      if (!res.ok) return { state: 'na' };
+      const body = await res.json();
+      if (!body || typeof body !== 'object' || Array.isArray(body)) return { state: 'na' };
+      return { state: 'done', ...explainFrom(body, key) };
+    } catch {
+      return { state: 'na' };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  // explainFrom reads an explanation defensively. It takes the proxy's
+  // words ("arithmetic", "primary", "hash", "position") when present, and
+  // otherwise works them out from the placement package's fields
+  // ("n", "owners", "modulo", "ring", "rendezvous").
+  function explainFrom(body, key) {
+    const names = (v) => (Array.isArray(v) ? v.filter((x) => typeof x === 'string' && x) : []);
+    const obj = (v) => (v && typeof v === 'object' && !Array.isArray(v) ? v : null);
+    const owners = names(body.owners);
+    const primary = str(body.primary) || owners[0] || '';
+    if (primary && !owners.includes(primary)) owners.unshift(primary);
+    const n = [body.nodes, body.n].find(Number.isInteger) ?? state.order.length;
+    const mod = obj(body.modulo);
+    const ring = obj(body.ring);
+    const rdv = Array.isArray(body.rendezvous) ? body.rendezvous.map(obj).filter(Boolean) : [];
+    let pos = [body.position, body.index, mod && mod.remainder].find((x) => Number.isInteger(x) && x >= 0);
+    if (pos === undefined && primary) {
+      const i = state.order.indexOf(primary);
+      if (i >= 0) pos = i;
+    }
+    const hash = str(body.hash) || (mod ? str(mod.sha256) : '');
+    const q = JSON.stringify(key);
+    let math = str(body.arithmetic);
+    if (!math && primary) {
+      if (mod && Number.isInteger(mod.remainder)) {
+        math = `int(SHA-256(${q})) mod ${n} = ${mod.remainder}`;
+      } else if (ring && Array.isArray(ring.points) && obj(ring.points[0])) {
+        const p = ring.points[0];
+        math = `h(${q}) = ${str(ring.key_point_hex)} → ${str(p.hex)} (${str(p.node)}#${num(p.vnode)})`;
+      } else if (rdv.length) {
+        math = `max h(node + "\\x00" + ${q}) = ${str(rdv[0].hex)} (${str(rdv[0].node)})`;
+      }
+    }
+    return { key, n, owners, primary, pos, hash, math };
+  }
+
+  function renderWhy(w) {
+    const el = w.el;
+    const r = w.result;
+    el.querySelector('.why-title').textContent = `${T.whyOf} ${w.key}`;
+    el.querySelector('.why-close').title = T.close;
+    const note = el.querySelector('.why-note');
+    const math = el.querySelector('.why-math');
+    const owner = el.querySelector('.why-owner');
+    const hash = el.querySelector('.why-hash');
+    let noteText = '';
+    if (r.state === 'loading') noteText = T.whyLoading;
+    else if (r.state !== 'done') noteText = T.whyNA;
+    else if (!r.primary) noteText = T.whyNoOwner;
+    note.textContent = noteText;
+    note.hidden = !noteText;
+    el.classList.toggle('na', r.state === 'na');
+    const done = r.state === 'done' && !!r.primary;
+    math.textContent = done ? r.math : '';
+    math.hidden = !done || !r.math;
+    hash.textContent = done && r.hash ? `SHA-256 = ${r.hash}` : '';
+    hash.hidden = !done || !r.hash;
+    owner.replaceChildren();
+    owner.hidden = !done;
+    if (!done) return;
+    const pos = document.createElement('span');
+    pos.className = 'why-pos';
+    pos.textContent = r.pos !== undefined ? `${T.position} #${r.pos}` : '';
+    const chip = document.createElement('span');
+    chip.className = 'chip ' + colorOf(r.primary);
+    chip.textContent = r.primary;
+    owner.append(pos, ' → ', chip);
+    if (r.owners.length > 1) {
+      const rest = document.createElement('span');
+      rest.className = 'why-then';
+      rest.textContent = ` ${T.then} ${r.owners.slice(1).join(', ')}`;
+      owner.append(rest);
+    }
   }
 
   // ---- connection ----
@@ -835,6 +1313,28 @@
       store.set('kvclass.lang', next);
       setLang(next);
     });
+    $('layout').addEventListener('click', () => {
+      layoutPref = LAYOUTS[(LAYOUTS.indexOf(layoutPref) + 1) % LAYOUTS.length];
+      store.set('kvclass.layout', layoutPref);
+      dirty.head = true;
+      schedule();
+    });
+    $('detail-close').addEventListener('click', () => select(''));
+    document.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && state.selected && !e.target.closest('input')) select('');
+    });
+    $('feed').addEventListener('click', (e) => {
+      const li = e.target.closest('.req');
+      if (li && li.dataset.key !== undefined && canExplain()) showFeedWhy(li.dataset.key);
+    });
+    $('feed').addEventListener('keydown', (e) => {
+      const li = e.target.closest('.req');
+      if (e.key === 'Enter' && li && e.target === li && li.dataset.key !== undefined && canExplain()) showFeedWhy(li.dataset.key);
+    });
+    // The tiles refit whenever their box changes size (a window resize, the
+    // panel opening).
+    if (window.ResizeObserver) new ResizeObserver(() => { if (state.layout === 'tiles') fitTiles(); }).observe($('tiles'));
+    window.addEventListener('resize', () => { if (state.layout === 'tiles') fitTiles(); });
     window.addEventListener('online', () => {
       if (!ws) { attempt = 0; connect(); }
     });

@@ -51,3 +51,17 @@ func Classroom() []KV {
 		{"big", `"Сегодня мы разбираем шардирование и репликацию на примере простого key-value хранилища."`},
 	}
 }
+
+// Students returns the node names of a class of 40, as students name their
+// nodes: short and long (up to 16 characters, the longest
+// "fatima-al-rashid"), Latin transliterations of Russian names, digits.
+// All are valid node names. Tests of the projector layout use them.
+func Students() []string {
+	return []string{
+		"anya", "boris", "vera", "gleb", "darya-k", "egor", "zhenya", "zoya",
+		"ivan-petrov", "katya", "lev", "masha-ivanova", "nikita", "olga", "pavel-smirnov", "rita",
+		"sasha-2", "timur", "ulyana", "fedor", "fatima-al-rashid", "khristina", "tsvetana", "chingiz",
+		"shamil", "yulia", "yaroslav-kuzmin", "alexander-novik", "oleksandra", "mohammed-hassan", "li-wei", "nguyen-van-an",
+		"kv1", "kv2", "node-5000", "laptop-17", "student_33", "mariya-sokolova", "konstantin-ivan", "evgenia-orlova",
+	}
+}
