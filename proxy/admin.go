@@ -33,12 +33,14 @@ type adminAction func(p *Proxy, w http.ResponseWriter, body []byte)
 //	POST /admin/reset                                      clear every node's data
 //	POST /admin/lock                                       admit only known nodes
 //	POST /admin/unlock                                     admit new nodes again
+//	POST /admin/placement {"placement": "ring", "vnodes": 64, "replicas": 1}
 var adminActions = map[string]adminAction{
-	"/admin/mode":   (*Proxy).adminMode,
-	"/admin/kick":   (*Proxy).adminKick,
-	"/admin/reset":  func(p *Proxy, w http.ResponseWriter, _ []byte) { p.reset(w) },
-	"/admin/lock":   func(p *Proxy, w http.ResponseWriter, _ []byte) { p.adminLock(w, true) },
-	"/admin/unlock": func(p *Proxy, w http.ResponseWriter, _ []byte) { p.adminLock(w, false) },
+	"/admin/mode":      (*Proxy).adminMode,
+	"/admin/kick":      (*Proxy).adminKick,
+	"/admin/reset":     func(p *Proxy, w http.ResponseWriter, _ []byte) { p.reset(w) },
+	"/admin/lock":      func(p *Proxy, w http.ResponseWriter, _ []byte) { p.adminLock(w, true) },
+	"/admin/unlock":    func(p *Proxy, w http.ResponseWriter, _ []byte) { p.adminLock(w, false) },
+	"/admin/placement": (*Proxy).adminPlacement,
 }
 
 // admin serves /admin/: it checks the admin token, the action and the

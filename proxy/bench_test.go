@@ -58,7 +58,7 @@ func BenchmarkReplicatedPutSlowNodes(b *testing.B) {
 	if err := p.Start(ctx); err != nil {
 		b.Fatal(err)
 	}
-	testwait.For(b, "slow nodes up", func() bool { return len(p.table.Load().upNodes()) == 3 })
+	testwait.For(b, "slow nodes up", func() bool { return len(upOf(p.table.Load().nodes)) == 3 })
 	var total time.Duration
 	i := 0
 	for b.Loop() {

@@ -10,6 +10,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/kvclass/kvclass/kvapi"
+	"github.com/kvclass/kvclass/placement"
 	"github.com/kvclass/kvclass/registry"
 )
 
@@ -17,6 +18,9 @@ import (
 //
 //	mode: sharding            # or replication
 //	write_quorum: 1           # replication only; optional
+//	placement: modulo         # or ring, rendezvous; optional
+//	vnodes: 64                # ring only; optional
+//	replicas: 1               # owners per key under sharding; optional
 //	nodes:                    # optional once nodes can join live
 //	  - name: kv1
 //	    url: http://localhost:5000
@@ -24,6 +28,7 @@ import (
 type File struct {
 	Mode        Mode
 	WriteQuorum int
+	Placement   placement.Config // placement:, vnodes:, replicas:
 	Nodes       []registry.Static
 }
 
@@ -95,6 +100,22 @@ func ParseFile(name string, data []byte) (*File, error) {
 				return nil, fail(v, "write_quorum must be a whole number of at least 1, not %q", v.Value)
 			}
 			f.WriteQuorum = q
+		case "placement":
+			st, err := placement.ParseStrategy(v.Value)
+			if v.Kind != yaml.ScalarNode || err != nil {
+				return nil, fail(v, "unknown placement %q: use modulo, ring or rendezvous", v.Value)
+			}
+			f.Placement.Strategy = st
+		case "vnodes", "replicas":
+			n, err := strconv.Atoi(v.Value)
+			if v.Kind != yaml.ScalarNode || err != nil || n < 1 {
+				return nil, fail(v, "%s must be a whole number of at least 1, not %q", k.Value, v.Value)
+			}
+			if k.Value == "vnodes" {
+				f.Placement.VNodes = n
+			} else {
+				f.Placement.Replicas = n
+			}
 		case "nodes":
 			nodes, err := parseNodes(v, fail)
 			if err != nil {
@@ -102,8 +123,11 @@ func ParseFile(name string, data []byte) (*File, error) {
 			}
 			f.Nodes = nodes
 		default:
-			return nil, fail(k, "unknown field %q (the fields are mode, write_quorum and nodes)", k.Value)
+			return nil, fail(k, "unknown field %q (the fields are mode, write_quorum, placement, vnodes, replicas and nodes)", k.Value)
 		}
+	}
+	if err := f.Placement.Validate(); err != nil {
+		return nil, &ConfigError{File: name, Msg: err.Error()}
 	}
 	return f, nil
 }

@@ -26,9 +26,10 @@ import (
 
 // Config configures a Proxy. The zero value of a field means its default.
 type Config struct {
-	File        *File // the config file; nil runs with registered nodes only
-	Mode        Mode  // overrides File.Mode when set
-	WriteQuorum int   // overrides File.WriteQuorum when > 0
+	File        *File             // the config file; nil runs with registered nodes only
+	Mode        Mode              // overrides File.Mode when set
+	WriteQuorum int               // overrides File.WriteQuorum when > 0
+	Placement   *placement.Config // its non-zero fields override the state's and File's
 
 	Host    string        // address to listen on; default 127.0.0.1
 	Port    int           // 0 picks a free port
@@ -39,6 +40,7 @@ type Config struct {
 	AllowPrivate bool   // let nodes join from loopback and private addresses
 	MaxPerAddr   int    // joined nodes admitted from one address; default registry's (64)
 	HideJoin     bool   // keep the join line (and class code) off the public page
+	Downloads    string // a folder of release archives the /join page offers (--downloads)
 
 	// State is the proxy's state file (--state): the class code and admin
 	// token, and what the class set up live (mode, placement, quorum, the
@@ -68,6 +70,7 @@ type Proxy struct {
 	log     *slog.Logger
 	limits  kvapi.Limits
 	origins serve.Origins
+	join    *web.JoinPage
 	reg     *registry.Registry
 	hub     *web.Hub
 	table   atomic.Pointer[table]
@@ -77,6 +80,9 @@ type Proxy struct {
 
 	mu         sync.Mutex // serializes table rebuilds
 	mode       Mode
+	place      placement.Config // normalized
+	liveMode   bool             // the mode was set live: keep it across restarts
+	livePlace  bool             // the placement was set live: keep it across restarts
 	quorum     int
 	members    []registry.Member
 	clients    map[clientKey]*nodeClient
@@ -116,13 +122,26 @@ func New(cfg Config) (*Proxy, error) {
 		cfg.Token = cmp.Or(cfg.Token, saved.ClassCode)
 		cfg.AdminToken = cmp.Or(cfg.AdminToken, saved.AdminToken)
 	}
-	// Precedence: a flag, then what the class set up live (the state
-	// file), then the config file.
+	// Precedence: a flag, then what the instructor set live (kept in the
+	// state file), then the config file. Only live changes are kept.
 	mode := cmp.Or(cfg.Mode, saved.Mode, cfg.File.Mode, Sharding)
 	if _, err := ParseMode(string(mode)); err != nil {
 		return nil, err
 	}
-	quorum := max(cmp.Or(cfg.WriteQuorum, saved.WriteQuorum, cfg.File.WriteQuorum), 1)
+	quorum := max(cmp.Or(cfg.WriteQuorum, cfg.File.WriteQuorum), 1)
+	place := cfg.File.Placement
+	if saved.Placement != nil {
+		place = *saved.Placement
+	}
+	if f := cfg.Placement; f != nil { // flags: the fields given win
+		place.Strategy = cmp.Or(f.Strategy, place.Strategy)
+		place.VNodes = cmp.Or(f.VNodes, place.VNodes)
+		place.Replicas = cmp.Or(f.Replicas, place.Replicas)
+	}
+	place, err := place.Normalize()
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Token == "" || cfg.AdminToken == "" {
 		return nil, errors.New("proxy needs a class code and an admin token")
 	}
@@ -137,12 +156,16 @@ func New(cfg Config) (*Proxy, error) {
 		origins:   serve.NewOrigins(cfg.Origins),
 		mode:      mode,
 		quorum:    quorum,
+		place:     place,
+		liveMode:  cfg.Mode == "" && saved.Mode != "",
+		livePlace: cfg.Placement == nil && saved.Placement != nil,
 		clients:   map[clientKey]*nodeClient{},
 		followers: map[string]*follower{},
 		done:      make(chan struct{}),
 	}
+	p.join = web.NewJoinPage(web.JoinOptions{Info: p.joinInfo, Downloads: cfg.Downloads})
 	p.hub = web.NewHub(web.HubOptions{Snapshot: p.snapshot, Origins: cfg.Origins, Logger: log})
-	p.table.Store(&table{mode: mode, quorum: quorum, byName: map[string]*backend{}, place: mustPlace(placement.Config{}, nil)})
+	p.table.Store(&table{mode: mode, quorum: quorum, byName: map[string]*backend{}, place: mustPlace(place, nil)})
 	p.rejoining = map[string]bool{}
 	for _, n := range saved.Nodes {
 		p.rejoining[n.Name] = true
@@ -201,7 +224,15 @@ func (p *Proxy) persist() {
 	}
 	nodes := p.reg.Saved()
 	err := p.cfg.State.Update(func(s *State) {
-		s.Mode, s.WriteQuorum, s.Nodes, s.Locked = p.mode, p.quorum, nodes, p.reg.Locked()
+		s.Mode, s.Placement = "", nil
+		if p.liveMode {
+			s.Mode = p.mode
+		}
+		if p.livePlace {
+			place := p.place
+			s.Placement = &place
+		}
+		s.WriteQuorum, s.Nodes, s.Locked = 0, nodes, p.reg.Locked()
 	})
 	if err != nil {
 		p.log.Error("cannot save the class's state; a restart would forget the latest changes", "err", err)
@@ -244,6 +275,35 @@ func (p *Proxy) JoinLine() string {
 	default:
 		return "kvclass node --join " + u + " --token " + p.cfg.Token
 	}
+}
+
+// JoinLines returns the lines students paste to join, each with whom it is
+// for: through the proxy's tunnel with their own ngrok account, or on the
+// classroom's network.
+func (p *Proxy) JoinLines() []web.JoinLine {
+	kind := ""
+	switch {
+	case p.tun != nil:
+		kind = web.JoinNgrok
+	case p.server.ServesLAN():
+		kind = web.JoinLAN
+	}
+	return []web.JoinLine{{Kind: kind, Line: p.JoinLine()}}
+}
+
+// joinInfo is what the /join page shows.
+func (p *Proxy) joinInfo() web.JoinInfo {
+	info := web.JoinInfo{Hidden: p.cfg.HideJoin}
+	if p.server == nil {
+		return info
+	}
+	if p.tun != nil {
+		info.URL = p.tun.URL()
+	}
+	if !info.Hidden {
+		info.Lines = p.JoinLines()
+	}
+	return info
 }
 
 // Start listens, publishes the proxy through ngrok if asked, and serves
@@ -355,6 +415,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.reg.Handler().ServeHTTP(w, r)
 	case strings.HasPrefix(path, "/admin/"):
 		p.admin(w, r)
+	case strings.HasPrefix(path, "/placement/"):
+		p.placementHTTP(w, r)
+	case path == web.JoinPath || strings.HasPrefix(path, web.JoinPath+"/"):
+		p.join.ServeHTTP(w, r)
 	case strings.HasPrefix(path, "/assets/"):
 		web.Assets().ServeHTTP(w, r)
 	default:
@@ -386,9 +450,26 @@ func (p *Proxy) setMembers(members []registry.Member) {
 func (p *Proxy) setMode(mode Mode) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.mode = mode
+	p.mode, p.liveMode = mode, true
 	p.rebuild()
 	p.persist()
+}
+
+// setPlacement switches the placement strategy, live; keys stay where they
+// are until a rebalance moves them (the page marks them misplaced).
+func (p *Proxy) setPlacement(cfg placement.Config) error {
+	cfg, err := cfg.Normalize()
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.place, p.livePlace = cfg, true
+	p.rebuild()
+	p.persist()
+	p.mu.Unlock()
+	p.hub.Publish(web.Event{Type: web.EventMode, Mode: p.table.Load().mode.String(), Placement: string(cfg.Strategy), Replicas: cfg.Replicas})
+	p.log.Info("placement changed", "placement", cfg.Strategy, "vnodes", cfg.VNodes, "replicas", cfg.Replicas)
+	return nil
 }
 
 // setLocked locks or unlocks the class, and keeps it so across restarts.
@@ -401,7 +482,7 @@ func (p *Proxy) setLocked(locked bool) {
 
 // rebuild makes and swaps in a new table; p.mu is held.
 func (p *Proxy) rebuild() {
-	t, stale := buildTable(p.mode, p.quorum, p.members, p.clients, p.newClient)
+	t, stale := buildTable(p.mode, p.quorum, p.place, p.members, p.clients, p.newClient)
 	p.table.Store(t)
 	for _, c := range stale {
 		c.close()
@@ -430,7 +511,14 @@ func (p *Proxy) notify(c registry.Change) {
 	if f != nil {
 		view.Count, _ = f.view()
 	}
-	p.hub.Publish(web.Event{Type: web.EventNode, Node: c.Member.Name, Change: pageChange(c.Kind), View: &view})
+	ev := web.Event{Type: web.EventNode, Node: c.Member.Name, Change: pageChange(c.Kind), View: &view}
+	switch c.Kind {
+	case registry.ChangeJoin, registry.ChangeLeave, registry.ChangeKick:
+		// The table was rebuilt for this change before Notify: its order
+		// is the order after it.
+		ev.Order = p.table.Load().place.Nodes()
+	}
+	p.hub.Publish(ev)
 }
 
 // pageChange maps a registry change to the page's word for it: the one
@@ -462,18 +550,10 @@ func nodeView(name, url string, up bool, reason string) web.NodeView {
 	return v
 }
 
-// Rule states the placement rule over n nodes, for readers of the page's
-// stream.
-func Rule(mode Mode, quorum, n int) string {
-	if mode == Replication {
-		return "a put goes to every up node (quorum " + strconv.Itoa(quorum) + "); a get asks the nodes in order"
-	}
-	return "owner = nodes[ int(SHA-256(key)) mod " + strconv.Itoa(n) + " ]"
-}
-
-func downReasons(t *table) map[string]string {
+// downReasons maps the down nodes among nodes to why they are down.
+func downReasons(nodes []*backend) map[string]string {
 	out := map[string]string{}
-	for _, b := range t.nodes {
+	for _, b := range nodes {
 		if !b.up {
 			out[b.name] = b.reason
 		}

@@ -73,7 +73,7 @@ func startProxy(t testing.TB, cfg Config) *Proxy {
 	}
 	t.Cleanup(func() { cancel(); p.Wait() })
 	if cfg.File != nil {
-		testwait.For(t, "config nodes up", func() bool { return len(p.table.Load().upNodes()) == len(cfg.File.Nodes) })
+		testwait.For(t, "config nodes up", func() bool { return len(upOf(p.table.Load().nodes)) == len(cfg.File.Nodes) })
 	}
 	return p
 }

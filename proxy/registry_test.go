@@ -185,7 +185,7 @@ func TestNodesRejoinARestartedProxy(t *testing.T) {
 	// The instructor restarts the proxy with the same class code.
 	second := startProxy(t, cfg)
 	testwait.For(t, "every node rejoined by itself", func() bool {
-		return tableNames(second) == "kv1,kv2,kv3" && len(second.table.Load().upNodes()) == 3
+		return tableNames(second) == "kv1,kv2,kv3" && len(upOf(second.table.Load().nodes)) == 3
 	})
 	for i := 0; i <= 20; i++ {
 		r := do(t, "GET", second.LocalURL()+"/get?key=key-"+strconv.Itoa(i), "")

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bytes"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -94,9 +95,20 @@ func (p *Proxy) data(w http.ResponseWriter, r *http.Request, op kvapi.Op) {
 			return
 		}
 		if op == kvapi.OpGet {
-			p.replicatedGet(w, t, key)
+			p.replicatedGet(w, t, t.nodes, key)
 		} else {
-			p.replicatedWrite(w, t, op, key, body)
+			p.replicatedWrite(w, t, t.nodes, op, key, body)
+		}
+		return
+	}
+	if t.place.Replicas() > 1 {
+		// Sharding with replicas: each key on its owners, primary first.
+		var buf [8]*backend
+		owners := t.owners(key, buf[:0])
+		if op == kvapi.OpGet {
+			p.replicatedGet(w, t, owners, key)
+		} else {
+			p.replicatedWrite(w, t, owners, op, key, body)
 		}
 		return
 	}
@@ -147,12 +159,12 @@ func (p *Proxy) feed(op, key string, nodes []string, res string, status int, err
 // replicatedGet asks the up nodes in order and relays the first 200. A key
 // that every node answered 404 for is 404; if a node failed and none had the
 // key, the answer is 502 naming the failures.
-func (p *Proxy) replicatedGet(w http.ResponseWriter, t *table, key string) {
+func (p *Proxy) replicatedGet(w http.ResponseWriter, t *table, targets []*backend, key string) {
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseResponse(resp)
 	failed := map[string]string{}
 	var miss []string
-	up := t.upNodes()
+	up := upOf(targets)
 	deadline := time.Now().Add(p.cfg.Timeout)
 	for i, b := range up {
 		// One timeout for the whole request: a node gets half of what is
@@ -187,7 +199,7 @@ func (p *Proxy) replicatedGet(w http.ResponseWriter, t *table, key string) {
 	case len(failed) > 0:
 		f = &kvapi.Error{Status: http.StatusBadGateway, Message: "The key was not found, and some nodes failed: " + kvapi.Names(failed, ", ") + ".", Nodes: failed}
 	case len(miss) == 0:
-		f = &kvapi.Error{Status: http.StatusServiceUnavailable, Message: "Every node is down.", Nodes: downReasons(t)}
+		f = &kvapi.Error{Status: http.StatusServiceUnavailable, Message: "Every node is down.", Nodes: downReasons(targets)}
 	default:
 		w.Header().Set(kvapi.NodeHeader, strings.Join(miss, ","))
 		kvapi.WriteJSON(w, http.StatusNotFound, kvapi.NotFound(key).JSON())
@@ -222,8 +234,8 @@ const (
 // the key. It answers once the outcome is decided and every other replica
 // has answered or a short grace has passed (see writeGrace); replicas that
 // answer later are reported to the page and the log as late.
-func (p *Proxy) replicatedWrite(w http.ResponseWriter, t *table, op kvapi.Op, key string, body []byte) {
-	up := t.upNodes()
+func (p *Proxy) replicatedWrite(w http.ResponseWriter, t *table, targets []*backend, op kvapi.Op, key string, body []byte) {
+	up := upOf(targets)
 	need := 1
 	if op == kvapi.OpPut {
 		need = t.quorum
@@ -301,14 +313,10 @@ collect:
 		p.feed(op.Name, key, missNodes, "miss", http.StatusNotFound, "")
 		return
 	}
-	for _, b := range t.nodes {
-		if !b.up {
-			failed[b.name] = b.reason
-		}
-	}
+	maps.Copy(failed, downReasons(targets))
 	f := &kvapi.Error{Status: http.StatusServiceUnavailable, Nodes: failed}
 	if op == kvapi.OpPut {
-		f.Message = "Write quorum not reached: stored on " + strconv.Itoa(len(okNodes)) + " of " + strconv.Itoa(len(t.nodes)) + " nodes, quorum is " + strconv.Itoa(need) + "."
+		f.Message = "Write quorum not reached: stored on " + strconv.Itoa(len(okNodes)) + " of " + strconv.Itoa(len(targets)) + " nodes, quorum is " + strconv.Itoa(need) + "."
 	} else {
 		f.Message = "The delete reached no node."
 	}

@@ -196,12 +196,14 @@ func (p *Proxy) nodeState(w http.ResponseWriter, t *table, name string, q url.Va
 func (p *Proxy) snapshot() web.Snapshot {
 	t := p.table.Load()
 	s := web.Snapshot{
-		Type:  web.TypeSnapshot,
-		Role:  "proxy",
-		Mode:  t.mode.String(),
-		Rule:  Rule(t.mode, t.quorum, len(t.nodes)),
-		Limit: web.KeysPerNode,
-		Nodes: make([]web.NodeView, 0, len(t.nodes)),
+		Type:      web.TypeSnapshot,
+		Role:      "proxy",
+		Mode:      t.mode.String(),
+		Rule:      t.rule(),
+		Placement: string(t.place.Config().Strategy),
+		Replicas:  t.place.Replicas(),
+		Limit:     web.KeysPerNode,
+		Nodes:     make([]web.NodeView, 0, len(t.nodes)),
 	}
 	if p.server != nil && !p.cfg.HideJoin {
 		s.Join = p.JoinLine()

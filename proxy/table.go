@@ -3,6 +3,7 @@ package proxy
 import (
 	"github.com/kvclass/kvclass/placement"
 	"github.com/kvclass/kvclass/registry"
+	"strconv"
 )
 
 // table is one immutable version of the routing table: the mode and the
@@ -36,7 +37,7 @@ type clientKey struct {
 // buildTable makes a table from the registry's ordered members, reusing the
 // clients of nodes whose URL did not change. It returns the new table and the
 // clients no longer used.
-func buildTable(mode Mode, quorum int, members []registry.Member, clients map[clientKey]*nodeClient, newClient func(registry.Member) (*nodeClient, error)) (*table, []*nodeClient) {
+func buildTable(mode Mode, quorum int, place placement.Config, members []registry.Member, clients map[clientKey]*nodeClient, newClient func(registry.Member) (*nodeClient, error)) (*table, []*nodeClient) {
 	t := &table{mode: mode, quorum: quorum, byName: make(map[string]*backend, len(members))}
 	used := make(map[clientKey]bool, len(members))
 	for _, m := range members {
@@ -66,7 +67,7 @@ func buildTable(mode Mode, quorum int, members []registry.Member, clients map[cl
 	for i, b := range t.nodes {
 		names[i] = b.name
 	}
-	t.place = mustPlace(placement.Config{}, names)
+	t.place = mustPlace(place, names)
 	var stale []*nodeClient
 	for k, c := range clients {
 		if !used[k] {
@@ -75,6 +76,24 @@ func buildTable(mode Mode, quorum int, members []registry.Member, clients map[cl
 		}
 	}
 	return t, stale
+}
+
+// rule states the placement rule for the page.
+func (t *table) rule() string {
+	if t.mode == Replication {
+		return "a put goes to every up node (quorum " + strconv.Itoa(t.quorum) + "); a get asks the nodes in order"
+	}
+	return placement.Rule(t.place.Config(), len(t.nodes))
+}
+
+// owners returns the nodes that own key under sharding, primary first:
+// one, or Replicas. dst is reused.
+func (t *table) owners(key string, dst []*backend) []*backend {
+	var idx [8]int
+	for _, i := range t.place.Owners(key, idx[:0]) {
+		dst = append(dst, t.nodes[i])
+	}
+	return dst
 }
 
 // owner returns the node that owns key under sharding; the table has nodes.
@@ -92,10 +111,10 @@ func mustPlace(cfg placement.Config, names []string) *placement.Table {
 	return pt
 }
 
-// upNodes returns the nodes marked up, in order.
-func (t *table) upNodes() []*backend {
-	out := make([]*backend, 0, len(t.nodes))
-	for _, b := range t.nodes {
+// upOf returns the nodes marked up among nodes, in order.
+func upOf(nodes []*backend) []*backend {
+	out := make([]*backend, 0, len(nodes))
+	for _, b := range nodes {
 		if b.up {
 			out = append(out, b)
 		}

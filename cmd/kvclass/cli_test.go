@@ -355,3 +355,32 @@ func TestNgrokClassOffline(t *testing.T) {
 		t.Fatalf("the node's local port: %d %s", code, body)
 	}
 }
+
+// TestWhereShowsTheArithmetic: kvclass where gives the owner a python3
+// one-liner gives, from a node list, a config file or a running proxy:
+//
+//	python3 -c 'import hashlib;print(int(hashlib.sha256(b"key-7").hexdigest(),16)%3)'  # 0
+func TestWhereShowsTheArithmetic(t *testing.T) {
+	res := cliRun(context.Background(), "where", "--nodes", "kv1,kv2,kv3", "key-7")
+	if res.err != nil || !strings.Contains(res.stdout, "SHA-256(key-7) mod 3 = 0 → kv1") {
+		t.Fatalf("where --nodes: %v\n%s", res.err, res.stdout)
+	}
+	cfg := filepath.Join(t.TempDir(), "c.yml")
+	os.WriteFile(cfg, []byte("placement: ring\nvnodes: 8\nnodes:\n  - {name: a, url: 'http://127.0.0.1:1'}\n  - {name: b, url: 'http://127.0.0.1:2'}\n"), 0o600)
+	res = cliRun(context.Background(), "where", "-c", cfg, "key-7")
+	if res.err != nil || !strings.Contains(res.stdout, "ring: 8 points per node") || !strings.Contains(res.stdout, "h(key-7) = 0x78ed7d2bf2a8c4af") {
+		t.Fatalf("where -c: %v\n%s", res.err, res.stdout)
+	}
+	base := cliPorts(t, 4)
+	out, _ := cliStart(t, "demo", "--base-port", strconv.Itoa(base), "--state", filepath.Join(t.TempDir(), "s.json"))
+	testwait.For(t, "the demo", func() bool { return strings.Contains(out.String(), "Ctrl-C stops everything") })
+	res = cliRun(context.Background(), "where", "--proxy", "http://127.0.0.1:"+strconv.Itoa(base+3), "key-7", "key-0")
+	if res.err != nil || !strings.Contains(res.stdout, "SHA-256(key-7) mod 3 = 0 → kv1") || !strings.Contains(res.stdout, "SHA-256(key-0) mod 3 = 2 → kv3") {
+		t.Fatalf("where --proxy: %v\n%s", res.err, res.stdout)
+	}
+	for _, bad := range [][]string{{"where", "key"}, {"where", "--nodes", "a", "--proxy", "http://x", "k"}, {"where", "--nodes", "a"}} {
+		if res := cliRun(context.Background(), bad...); res.code() != 2 {
+			t.Errorf("%v: exit %d", bad, res.code())
+		}
+	}
+}

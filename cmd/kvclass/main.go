@@ -38,6 +38,7 @@ Usage:
   kvclass demo   [--mode sharding|replication] [--nodes 3] [--base-port 5000]
   kvclass node   [-n NAME] [-p PORT] [--join PROXY_URL --token CODE] [--ngrok] ...
   kvclass proxy  [-c FILE] [-p PORT] [--mode sharding|replication] [--ngrok] ...
+  kvclass where  KEY... [-c FILE | --proxy URL | --nodes a,b,c] [--placement P]
   kvclass health URL
   kvclass version
 
@@ -93,6 +94,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runDemo(ctx, rest, stdout, stderr)
 	case "health":
 		return runHealth(ctx, rest, stdout, stderr)
+	case "where":
+		return runWhere(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "kvclass "+version)
 		return nil
@@ -115,10 +118,7 @@ func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 // named, and turns a flag mistake into exit code 2.
 func parse(fs *flag.FlagSet, args []string, positional ...string) error {
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return &exitError{code: 2, err: err}
+		return parseError(err)
 	}
 	switch {
 	case fs.NArg() > len(positional):
@@ -127,6 +127,14 @@ func parse(fs *flag.FlagSet, args []string, positional ...string) error {
 		return usageError("usage: %s %s", fs.Name(), strings.Join(positional, " "))
 	}
 	return nil
+}
+
+// parseError turns a flag mistake into exit code 2 (-h stays help).
+func parseError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return &exitError{code: 2, err: err}
 }
 
 // newLogger returns the process logger: text on stderr, debug when

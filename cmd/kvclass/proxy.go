@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/kvclass/kvclass/proxy"
 	"github.com/kvclass/kvclass/serve"
+	"github.com/kvclass/kvclass/web"
 	"io"
 	"time"
 )
@@ -23,6 +24,9 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.Port, "p", 5003, "short for --port")
 	fs.StringVar(&cfg.Host, "host", "127.0.0.1", "`ADDR` to listen on (0.0.0.0 serves a LAN or a container)")
 	modeFlag := fs.String("mode", "", "sharding or replication (default: the config's, else sharding)")
+	var pf placementFlags
+	pf.register(fs)
+	fs.StringVar(&cfg.Downloads, "downloads", "", "offer the kvclass release archives in `DIR` on the /join page")
 	fs.IntVar(&cfg.WriteQuorum, "write-quorum", 0, "replication: a put succeeds when `N` nodes stored it (default: the config's, else 1)")
 	fs.DurationVar(&cfg.Timeout, "timeout", 2*time.Second, "bound on every call to a node")
 	fs.StringVar(&cfg.Token, "token", "", "the class `CODE` students join with (default: generated once and kept in the state file)")
@@ -48,6 +52,15 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		cfg.Mode = mode
+	}
+	var err error
+	if cfg.Placement, err = pf.config(); err != nil {
+		return err
+	}
+	if cfg.Downloads != "" {
+		if _, err := web.CheckDownloads(cfg.Downloads); err != nil {
+			return usageError("--downloads: %v", err)
+		}
 	}
 	if cfg.MaxPerAddr < 1 {
 		return usageError("--max-per-address must be at least 1")
