@@ -19,6 +19,7 @@ const (
 	PathHeartbeat = "/registry/heartbeat"
 	PathLeave     = "/registry/leave"
 	PathWS        = "/registry/ws"
+	PathRelay     = "/registry/relay"
 )
 
 // JoinRequest is the body of POST /registry/join and the first message on
@@ -28,7 +29,22 @@ type JoinRequest struct {
 	URL    string `json:"url"`
 	Token  string `json:"token"`
 	Secret string `json:"secret,omitempty"`
+	// Relay asks to be reached through the proxy's relay (GET
+	// /registry/relay) instead of at a URL; URL is then empty.
+	Relay bool `json:"relay,omitempty"`
 }
+
+// RelayHello is the first message on /registry/relay: the joined node's
+// name and secret. The proxy answers with a JoinReply (Secret empty) or a
+// RegistryError, then the websocket carries the relay's byte stream.
+type RelayHello struct {
+	Name   string `json:"name"`
+	Secret string `json:"secret"`
+}
+
+// RelayURL is how a node reached through the relay is named where a URL
+// would be: "relay:NAME".
+func RelayURL(name string) string { return "relay:" + name }
 
 // JoinReply admits a node: its name, the secret that proves it from now on,
 // and how often it must heartbeat.

@@ -56,15 +56,40 @@ func findValue(body []byte) ([]byte, *Error) {
 	if body[i] != '{' {
 		return nil, Errorf(http.StatusBadRequest, "Malformed body: "+errNotObject.Error()+".")
 	}
+	value := member(body, i, "value")
+	if value == nil || string(value) == "null" {
+		return nil, Errorf(http.StatusBadRequest, MsgNeedKeyVal)
+	}
+	return value, nil
+}
+
+// Member returns the member name of the JSON object body (the last one
+// when it appears more than once), as written, or nil when body is not a
+// valid JSON object or has no such member. The proxy reads a node's /state
+// with it without decoding the data it relays.
+func Member(body []byte, name string) []byte {
+	if !json.Valid(body) {
+		return nil
+	}
+	i := skipSpace(body, 0)
+	if body[i] != '{' {
+		return nil
+	}
+	return member(body, i, name)
+}
+
+// member returns the member name of the object that starts at body[i], in
+// JSON that json.Valid accepted.
+func member(body []byte, i int, name string) []byte {
 	var value []byte
 	i = skipSpace(body, i+1)
 	for body[i] != '}' {
 		keyEnd := skipValue(body, i) // the member name, a string
-		name := body[i:keyEnd]
+		key := body[i:keyEnd]
 		i = skipSpace(body, keyEnd)
 		i = skipSpace(body, i+1) // past ':'
 		end := skipValue(body, i)
-		if memberIs(name, "value") {
+		if memberIs(key, name) {
 			value = body[i:end]
 		}
 		i = skipSpace(body, end)
@@ -72,10 +97,7 @@ func findValue(body []byte) ([]byte, *Error) {
 			i = skipSpace(body, i+1)
 		}
 	}
-	if value == nil || string(value) == "null" {
-		return nil, Errorf(http.StatusBadRequest, MsgNeedKeyVal)
-	}
-	return value, nil
+	return value
 }
 
 // The scanners below walk JSON that json.Valid accepted, so they need not

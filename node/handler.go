@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,7 +15,10 @@ import (
 )
 
 // Handler serves a node's HTTP API over a Store: the seed's /put, /get and
-// /state, plus /delete, /health, the live page's /ws and its /assets/.
+// /state, plus /delete, /health, /reset, the anti-entropy /digest and
+// /keys, the live page's /ws and its /assets/. /put, /get and /delete
+// speak versions (kvapi.VersionHeader): see Store.PutVersion and
+// Store.DeleteVersion for their rules.
 type Handler struct {
 	name      string
 	store     *Store
@@ -47,6 +51,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.reset(w, r)
 	case "/state":
 		h.state(w, r)
+	case kvapi.PathDigest:
+		h.digest(w, r)
+	case kvapi.PathKeys:
+		h.keys(w, r)
 	case "/ws":
 		h.hub.ServeHTTP(w, r)
 	case "/":
@@ -69,14 +77,21 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
 		kvapi.WriteError(w, apiErr)
 		return
 	}
-	value, ok := h.store.Get(key)
-	if !ok {
+	it, err := h.store.Lookup(key)
+	if err != nil {
+		h.writeStoreError(w, err)
+		return
+	}
+	// A tombstone's 404 carries the deletion's version: "deleted at V",
+	// not "never seen".
+	kvapi.SetVersionHeader(w.Header(), it.Version)
+	if it.Deleted || it.Version.IsZero() {
 		kvapi.WriteError(w, kvapi.NotFound(key))
 		return
 	}
 	b := h.bufs.Get()
 	b.WriteString(`{"value":`)
-	b.WriteString(value)
+	b.WriteString(it.Value)
 	b.WriteString("}\n")
 	kvapi.WriteJSON(w, http.StatusOK, b.Bytes())
 	h.bufs.Put(b)
@@ -84,6 +99,11 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) put(w http.ResponseWriter, r *http.Request) {
 	key, apiErr := h.limits.Key(r, kvapi.OpPut)
+	if apiErr != nil {
+		kvapi.WriteError(w, apiErr)
+		return
+	}
+	version, apiErr := kvapi.ParseVersionHeader(r.Header)
 	if apiErr != nil {
 		kvapi.WriteError(w, apiErr)
 		return
@@ -101,11 +121,12 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key = strings.Clone(key) // detach from the request's memory
-	count, err := h.store.Put(key, value)
+	stored, count, err := h.store.PutVersion(key, value, version)
 	if err != nil {
-		kvapi.WriteError(w, kvapi.Errorf(http.StatusInsufficientStorage, "The node is full: it stores at most "+strconv.FormatInt(h.store.maxBytes, 10)+" bytes."))
+		h.writeStoreError(w, err)
 		return
 	}
+	kvapi.SetVersionHeader(w.Header(), stored)
 	kvapi.WriteJSON(w, http.StatusOK, kvapi.BodyStored)
 	if h.hub.Clients() > 0 {
 		text, size := web.Preview(value)
@@ -113,20 +134,48 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// delete removes a key: DELETE /delete?key=K, optionally with the
+// version of the deletion (see Store.DeleteVersion). Its 200 and 404 carry
+// the key's version now, when the node knows one.
 func (h *Handler) delete(w http.ResponseWriter, r *http.Request) {
 	key, apiErr := h.limits.Key(r, kvapi.OpDelete)
 	if apiErr != nil {
 		kvapi.WriteError(w, apiErr)
 		return
 	}
-	ok, count := h.store.Delete(key)
-	if !ok {
+	version, apiErr := kvapi.ParseVersionHeader(r.Header)
+	if apiErr != nil {
+		kvapi.WriteError(w, apiErr)
+		return
+	}
+	d, err := h.store.DeleteVersion(strings.Clone(key), version)
+	if err != nil {
+		h.writeStoreError(w, err)
+		return
+	}
+	kvapi.SetVersionHeader(w.Header(), d.Version)
+	if !d.Found {
 		kvapi.WriteError(w, kvapi.NotFound(key))
 		return
 	}
 	kvapi.WriteJSON(w, http.StatusOK, kvapi.BodyDeleted)
 	if h.hub.Clients() > 0 {
-		h.hub.Publish(web.Event{Type: web.EventDelete, Node: h.name, Key: key, Count: count})
+		h.hub.Publish(web.Event{Type: web.EventDelete, Node: h.name, Key: key, Count: d.Count})
+	}
+}
+
+// writeStoreError answers a write or read the store refused.
+func (h *Handler) writeStoreError(w http.ResponseWriter, err error) {
+	var conflict *kvapi.VersionConflict
+	switch {
+	case errors.As(err, &conflict):
+		kvapi.WriteConflict(w, conflict)
+	case errors.Is(err, ErrFull):
+		kvapi.WriteError(w, kvapi.Errorf(http.StatusInsufficientStorage, "The node is full: it stores at most "+strconv.FormatInt(h.store.maxBytes, 10)+" bytes."))
+	case errors.Is(err, kvapi.ErrFutureVersion):
+		kvapi.WriteError(w, kvapi.Errorf(http.StatusBadRequest, "The "+kvapi.VersionHeader+" header's version is"+strings.TrimPrefix(err.Error(), "the version is")+"."))
+	default: // ErrDisk: the data file failed
+		kvapi.WriteError(w, kvapi.Errorf(http.StatusServiceUnavailable, "This node cannot write to its data file, so it refuses writes until it is restarted: "+err.Error()+"."))
 	}
 }
 
@@ -144,7 +193,10 @@ func (h *Handler) reset(w http.ResponseWriter, r *http.Request) {
 		kvapi.WriteError(w, kvapi.Errorf(http.StatusForbidden, "This node belongs to a class: only its proxy may reset it (the instructor's POST /admin/reset)."))
 		return
 	}
-	h.store.Reset()
+	if err := h.store.Reset(); err != nil {
+		h.writeStoreError(w, err)
+		return
+	}
 	kvapi.WriteJSON(w, http.StatusOK, BodyReset)
 	h.hub.Publish(web.Event{Type: web.EventReset, Node: h.name})
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/kvclass/kvclass/serve"
 	"github.com/kvclass/kvclass/tunnel"
 	"github.com/kvclass/kvclass/web"
+	bolt "go.etcd.io/bbolt"
 	"io"
 	"log/slog"
 	"net"
@@ -29,6 +30,9 @@ type Config struct {
 	Token string // the class code
 
 	Ngrok *tunnel.Options // non-nil publishes the node through ngrok
+	// Relay joins to be reached through the proxy's relay (--relay): the
+	// node is never published; it needs no public address or ngrok account.
+	Relay bool
 
 	MaxBody  int64    // bytes in a /put body; default kvapi.DefaultMaxBody
 	MaxKey   int      // bytes in a key; default kvapi.DefaultMaxKey
@@ -39,6 +43,19 @@ type Config struct {
 	// proxy and name, so a restarted node rejoins in its place at once;
 	// empty keeps nothing (the CLI passes join.DefaultStateDir).
 	StateDir string
+
+	// DataDir keeps the node's keys, values, versions and tombstones in
+	// DataDir/kvclass-node.db (a bbolt file, see DataFileName), so that a
+	// restart, even after a crash, keeps them; empty keeps them in memory
+	// only, as the seed did.
+	DataDir string
+	// Tombstones is how long a deleted key's version is kept, so that an
+	// older write arriving late cannot bring the key back; default
+	// DefaultTombstones.
+	Tombstones time.Duration
+	// Now is the wall clock under the node's versions (its hybrid logical
+	// clock) and tombstone times; default time.Now. Tests pass their own.
+	Now func() time.Time
 
 	UserAgent string // sent on calls to the proxy, e.g. "kvclass/1.0"
 	Logger    *slog.Logger
@@ -61,10 +78,12 @@ type Node struct {
 	url      string // advertised URL
 	tunState *web.Tunnel
 
-	stop    context.CancelFunc // stops the node as Ctrl-C would
-	done    chan struct{}
-	stopErr error
-	endErr  error // why the node stopped by itself (its public URL is gone), set before stop
+	stop      context.CancelFunc // stops the node as Ctrl-C would
+	sweepStop chan struct{}      // closed at shutdown: stops the tombstone sweeper
+	closeOnce sync.Once
+	done      chan struct{}
+	stopErr   error
+	endErr    error // why the node stopped by itself (its public URL is gone), set before stop
 }
 
 // New returns a node ready to Start.
@@ -86,6 +105,9 @@ func New(cfg Config) (*Node, error) {
 			return nil, err
 		}
 	}
+	if cfg.Relay && (cfg.Join == "" || cfg.Ngrok != nil || cfg.Advertise != "") {
+		return nil, errors.New("--relay needs --join, and replaces --ngrok and --advertise: the proxy reaches the node through the relay")
+	}
 	if cfg.Join != "" && cfg.Token == "" {
 		return nil, errors.New("--join needs --token: the class code the instructor's proxy printed")
 	}
@@ -93,7 +115,14 @@ func New(cfg Config) (*Node, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	n := &Node{cfg: cfg, log: log, store: NewStore(cfg.MaxBytes), done: make(chan struct{})}
+	if cfg.DataDir != "" && cfg.MaxKey > bolt.MaxKeySize {
+		return nil, fmt.Errorf("--max-key %d is over %d, the longest key a --data file takes", cfg.MaxKey, bolt.MaxKeySize)
+	}
+	if cfg.DataDir != "" && cfg.MaxBody > bolt.MaxValueSize {
+		return nil, fmt.Errorf("--max-body %d is over %d, the largest value a --data file takes", cfg.MaxBody, bolt.MaxValueSize)
+	}
+	store := newStore(storeOptions{MaxBytes: cfg.MaxBytes, Tombstones: cfg.Tombstones, Now: cfg.Now, Origin: cfg.Name})
+	n := &Node{cfg: cfg, log: log, store: store, done: make(chan struct{}), sweepStop: make(chan struct{})}
 	n.handler = &Handler{
 		store:     n.store,
 		limits:    kvapi.Limits{MaxBody: cfg.MaxBody, MaxKey: cfg.MaxKey},
@@ -148,9 +177,16 @@ func (n *Node) tunnelState() *web.Tunnel {
 // The node runs until ctx ends; Wait waits for its clean stop.
 func (n *Node) Start(ctx context.Context) error {
 	ctx, n.stop = context.WithCancel(ctx)
+	if err := n.openData(); err != nil {
+		n.hub.Close()
+		n.stop()
+		close(n.done)
+		return err
+	}
 	srv, err := serve.Listen(net.JoinHostPort(n.cfg.Host, strconv.Itoa(n.cfg.Port)), n.handler, n.log)
 	if err != nil {
 		n.hub.Close()
+		n.closeStore()
 		n.stop()
 		close(n.done)
 		return err
@@ -162,8 +198,13 @@ func (n *Node) Start(ctx context.Context) error {
 			n.handler.name = n.cfg.Name
 		}
 	}
+	n.store.setOrigin(n.handler.name)
+	go n.store.sweepEvery(n.sweepStop, sweepInterval(n.store.ttl))
 	n.mu.Lock()
 	n.url = n.advertise()
+	if n.cfg.Relay {
+		n.url = kvapi.RelayURL(n.handler.name)
+	}
 	n.mu.Unlock()
 	srv.Start()
 
@@ -182,6 +223,8 @@ func (n *Node) Start(ctx context.Context) error {
 			Token:    n.cfg.Token,
 			Name:     n.handler.name,
 			URL:      joinURL,
+			Relay:    n.cfg.Relay,
+			Handler:  n.handler,
 			Header:   n.header(),
 			StateDir: n.cfg.StateDir,
 			Logger:   n.log,
@@ -345,6 +388,40 @@ func (n *Node) shutdown() error {
 	if n.tun != nil {
 		n.tun.Close()
 	}
+	return errors.Join(err, n.closeStore())
+}
+
+// openData loads the node's data file, with Config.DataDir.
+func (n *Node) openData() error {
+	if n.cfg.DataDir == "" {
+		return nil
+	}
+	d, err := openDisk(n.cfg.DataDir, n.log)
+	if err != nil {
+		return fmt.Errorf("--data %s: %w", n.cfg.DataDir, err)
+	}
+	keys, tombs, err := n.store.attach(d)
+	if err != nil {
+		d.close()
+		return fmt.Errorf("--data %s: %w", n.cfg.DataDir, err)
+	}
+	n.log.Info("loaded the data file", "file", d.path, "keys", keys, "tombstones", tombs)
+	if used, limit := n.store.used.Load(), n.cfg.MaxBytes; used > limit {
+		n.log.Warn("the data file holds more than --max-bytes: puts that grow the data are refused until keys are deleted", "bytes", used, "max_bytes", limit)
+	}
+	return nil
+}
+
+// closeStore stops the tombstone sweeper and closes the data file, once
+// the server no longer serves: writes waiting for it are committed first.
+func (n *Node) closeStore() error {
+	var err error
+	n.closeOnce.Do(func() {
+		close(n.sweepStop)
+		if n.store.disk != nil {
+			err = n.store.disk.close()
+		}
+	})
 	return err
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -23,6 +24,41 @@ type nodeClient struct {
 	hc      *fasthttp.HostClient // data calls: answers bounded by dataLimit
 	bulk    *fasthttp.HostClient // /state: answers bounded by maxNodeState
 	timeout time.Duration
+	late    atomic.Bool  // the node missed the last replicated write's grace
+	pending atomic.Int32 // replicated writes in flight to the node
+}
+
+// maxLaggingWrites bounds the replicated writes in flight to a node that is
+// late: beyond them a write does not call it at all (a stuck replica would
+// otherwise cost a connection and a goroutine per write until its timeout).
+const maxLaggingWrites = 4
+
+// errLagging is a replicated write not sent to a node that is not answering.
+var errLagging = errors.New("not sent: the node is not answering its earlier writes")
+
+// startWrite reserves a replicated write to the node, or reports that the
+// node is lagging with too many writes in flight; done must follow a start.
+func (c *nodeClient) startWrite() bool {
+	if n := c.pending.Add(1); c.late.Load() && n > maxLaggingWrites {
+		c.pending.Add(-1)
+		return false
+	}
+	return true
+}
+
+// doneWrite ends a write started with startWrite.
+func (c *nodeClient) doneWrite() { c.pending.Add(-1) }
+
+// lagging reports whether the node was late on the last replicated write:
+// writes that reached their quorum do not wait for it.
+func (c *nodeClient) lagging() bool { return c.late.Load() }
+
+// answered records whether the node answered a replicated write within its
+// grace.
+func (c *nodeClient) answered(inTime bool) {
+	if c.late.Load() == inTime {
+		c.late.Store(!inTime)
+	}
 }
 
 // maxNodeState bounds what the proxy reads of one node's /state: a node

@@ -126,3 +126,16 @@ func FuzzParseFile(f *testing.F) {
 		}
 	})
 }
+
+// TestSeedConfigFileParses: the README's walkthrough runs
+// `kvclass proxy -c proxy/localhost_config.yml`, the seed's file at the
+// seed's path.
+func TestSeedConfigFileParses(t *testing.T) {
+	f, err := LoadFile("localhost_config.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Mode != Sharding || len(f.Nodes) != 3 || f.Nodes[0].Name != "kv1" || f.Nodes[2].URL != "http://localhost:5002" {
+		t.Fatalf("localhost_config.yml: %+v", f)
+	}
+}

@@ -33,6 +33,7 @@ type follower struct {
 	name   string
 	url    string
 	joined bool
+	relay  bool
 	cancel context.CancelFunc
 	done   chan struct{}
 
@@ -68,7 +69,7 @@ func (p *Proxy) syncFollowers() {
 	}
 	t := p.table.Load()
 	for name, f := range p.followers {
-		if b := t.byName[name]; b == nil || b.url != f.url || b.joined != f.joined {
+		if b := t.byName[name]; b == nil || b.url != f.url || b.joined != f.joined || b.relay != f.relay {
 			f.cancel()
 			p.retired = append(p.retired, f)
 			delete(p.followers, name)
@@ -87,7 +88,7 @@ func (p *Proxy) syncFollowers() {
 			continue
 		}
 		ctx, cancel := context.WithCancel(p.ctx)
-		f := &follower{p: p, name: b.name, url: b.url, joined: b.joined, cancel: cancel, done: make(chan struct{})}
+		f := &follower{p: p, name: b.name, url: b.url, joined: b.joined, relay: b.relay, cancel: cancel, done: make(chan struct{})}
 		p.followers[b.name] = f
 		go f.run(ctx, b.client)
 	}
@@ -101,6 +102,9 @@ func (f *follower) view() (int, []web.KeyView) {
 }
 
 func (f *follower) pollEvery() time.Duration {
+	if f.relay { // the relay is one connection: polls cost no tunnel requests
+		return 2 * time.Second
+	}
 	u, err := url.Parse(f.url)
 	if err != nil {
 		return 30 * time.Second
@@ -150,14 +154,21 @@ func (f *follower) run(ctx context.Context, c *nodeClient) {
 
 // stream follows the node's /ws until it fails or ctx ends.
 func (f *follower) stream(ctx context.Context) error {
-	u, err := url.Parse(f.url)
+	raw := f.url
+	if f.relay {
+		raw = relayHTTPURL(f.name)
+	}
+	u, err := url.Parse(raw)
 	if err != nil {
 		return err
 	}
 	u.Scheme = map[string]string{"http": "ws", "https": "wss"}[u.Scheme]
 	u.Path = "/ws"
 	d := websocket.Dialer{HandshakeTimeout: f.p.cfg.Timeout, ReadBufferSize: 16 << 10}
-	if f.joined {
+	switch {
+	case f.relay:
+		d.NetDialContext = func(context.Context, string, string) (net.Conn, error) { return f.p.reg.DialRelay(f.name) }
+	case f.joined:
 		d.NetDialContext = f.p.reg.Policy().Dialer(f.p.cfg.Timeout).DialContext
 	}
 	h := http.Header{}

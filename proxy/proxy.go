@@ -78,6 +78,8 @@ type Proxy struct {
 	version atomic.Uint64 // bumped on every data change the proxy makes or sees
 	bufs    kvapi.Buffers
 
+	maxGather int64 // bytes of node data in one /state?format=json
+
 	mu         sync.Mutex // serializes table rebuilds
 	mode       Mode
 	place      placement.Config // normalized
@@ -154,6 +156,7 @@ func New(cfg Config) (*Proxy, error) {
 		log:       log,
 		limits:    kvapi.Limits{MaxBody: cfg.MaxBody, MaxKey: cfg.MaxKey},
 		origins:   serve.NewOrigins(cfg.Origins),
+		maxGather: defaultMaxGather,
 		mode:      mode,
 		quorum:    quorum,
 		place:     place,
@@ -164,7 +167,7 @@ func New(cfg Config) (*Proxy, error) {
 		done:      make(chan struct{}),
 	}
 	p.join = web.NewJoinPage(web.JoinOptions{Info: p.joinInfo, Downloads: cfg.Downloads})
-	p.hub = web.NewHub(web.HubOptions{Snapshot: p.snapshot, Origins: cfg.Origins, Logger: log})
+	p.hub = web.NewHub(web.HubOptions{Snapshot: p.snapshot, Origins: cfg.Origins, ClientAddr: serve.ClientAddr, Logger: log})
 	p.table.Store(&table{mode: mode, quorum: quorum, byName: map[string]*backend{}, place: mustPlace(place, nil)})
 	p.rejoining = map[string]bool{}
 	for _, n := range saved.Nodes {
@@ -177,6 +180,7 @@ func New(cfg Config) (*Proxy, error) {
 		Restore:        saved.Nodes,
 		Locked:         saved.Locked,
 		MaxPerAddr:     cfg.MaxPerAddr,
+		ClientAddr:     serve.ClientAddr,
 		AllowPrivate:   cfg.AllowPrivate,
 		Heartbeat:      cfg.Heartbeat,
 		Expiry:         cfg.Expiry,
@@ -260,27 +264,38 @@ func (p *Proxy) URL() string {
 // LocalURL returns the URL of the proxy's own listener.
 func (p *Proxy) LocalURL() string { return p.server.LocalURL() }
 
-// JoinLine returns the command students paste to join this proxy.
+// JoinLine returns the command students paste to join this proxy at a
+// URL of their own: through their ngrok account, on the LAN, or on this
+// machine. JoinLines adds the relay's.
 func (p *Proxy) JoinLine() string {
-	switch u := p.URL(); {
+	u := p.joinURL()
+	switch {
 	case p.tun != nil:
 		return "kvclass node --ngrok --join " + u + " --token " + p.cfg.Token
 	case p.server.ServesLAN():
 		// Serving a LAN: students' nodes must listen beyond their own
 		// loopback too.
-		if u == p.LocalURL() {
-			u = "http://INSTRUCTOR-IP:" + strconv.Itoa(p.server.Port())
-		}
 		return "kvclass node --host 0.0.0.0 --join " + u + " --token " + p.cfg.Token
 	default:
 		return "kvclass node --join " + u + " --token " + p.cfg.Token
 	}
 }
 
+// joinURL is the proxy's URL as students' nodes reach it.
+func (p *Proxy) joinURL() string {
+	u := p.URL()
+	if p.tun == nil && p.server.ServesLAN() && u == p.LocalURL() {
+		u = "http://INSTRUCTOR-IP:" + strconv.Itoa(p.server.Port())
+	}
+	return u
+}
+
 // JoinLines returns the lines students paste to join, each with whom it is
-// for: through the proxy's tunnel with their own ngrok account, or on the
-// classroom's network.
+// for: through the proxy's relay (no ngrok account, no public address
+// needed), and through their own ngrok account or on the classroom's
+// network.
 func (p *Proxy) JoinLines() []web.JoinLine {
+	relayLine := web.JoinLine{Kind: web.JoinRelay, Line: "kvclass node --relay --join " + p.joinURL() + " --token " + p.cfg.Token}
 	kind := ""
 	switch {
 	case p.tun != nil:
@@ -288,7 +303,7 @@ func (p *Proxy) JoinLines() []web.JoinLine {
 	case p.server.ServesLAN():
 		kind = web.JoinLAN
 	}
-	return []web.JoinLine{{Kind: kind, Line: p.JoinLine()}}
+	return []web.JoinLine{relayLine, {Kind: kind, Line: p.JoinLine()}}
 }
 
 // joinInfo is what the /join page shows.
@@ -492,14 +507,24 @@ func (p *Proxy) rebuild() {
 
 func (p *Proxy) newClient(m registry.Member) (*nodeClient, error) {
 	var dial dialFunc
-	if m.Joined {
+	rawURL := m.URL
+	switch {
+	case m.Relay:
+		name := m.Name
+		dial = func(string, time.Duration) (net.Conn, error) { return p.reg.DialRelay(name) }
+		rawURL = relayHTTPURL(name)
+	case m.Joined:
 		policy := p.reg.Policy()
 		dial = func(addr string, timeout time.Duration) (net.Conn, error) {
 			return policy.Dialer(timeout).Dial("tcp", addr)
 		}
 	}
-	return newNodeClient(m.URL, dial, p.cfg.UserAgent, p.cfg.Timeout, p.cfg.MaxBody)
+	return newNodeClient(rawURL, dial, p.cfg.UserAgent, p.cfg.Timeout, p.cfg.MaxBody)
 }
+
+// relayHTTPURL is the URL the proxy's requests to a relayed node carry (the
+// connection itself goes through the relay).
+func relayHTTPURL(name string) string { return "http://" + name + ".relay" }
 
 // notify turns a registry change into an event for the page.
 func (p *Proxy) notify(c registry.Change) {

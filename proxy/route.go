@@ -220,13 +220,14 @@ type outcome struct {
 	err    error
 }
 
-// writeGrace bounds how long a replicated write that reached its quorum
-// waits for the other replicas: as long again as the quorum took, at least
-// minGrace and at most maxGrace. A stuck replica then costs each write a few
-// milliseconds, not the node timeout.
+// A replicated write that reached its quorum waits for the other replicas
+// for a grace: twice as long as the quorum took, at least minGrace and at
+// most maxGrace. A replica that misses it is lagging: later writes send it
+// their copy but do not wait for it, so a stuck replica costs one grace, not
+// a node timeout per write.
 const (
-	minGrace = 2 * time.Millisecond
-	maxGrace = 50 * time.Millisecond
+	minGrace = 20 * time.Millisecond
+	maxGrace = 200 * time.Millisecond
 )
 
 // replicatedWrite sends a put or delete to every up node at once. A put
@@ -245,7 +246,12 @@ func (p *Proxy) replicatedWrite(w http.ResponseWriter, t *table, targets []*back
 	body = bytes.Clone(body)
 	results := make(chan outcome, len(up))
 	for i, b := range up {
+		if !b.client.startWrite() {
+			results <- outcome{i: i, b: b, err: errLagging}
+			continue
+		}
 		go func() {
+			defer b.client.doneWrite()
 			resp := fasthttp.AcquireResponse()
 			defer fasthttp.ReleaseResponse(resp)
 			o := outcome{i: i, b: b}
@@ -258,20 +264,38 @@ func (p *Proxy) replicatedWrite(w http.ResponseWriter, t *table, targets []*back
 		}()
 	}
 
+	// Replicas that were late on the last write are not waited for once
+	// the quorum is in: a stuck replica costs each write nothing.
+	prompt := 0
+	wasLate := make([]bool, len(up))
+	for i, b := range up {
+		if wasLate[i] = b.client.lagging(); !wasLate[i] {
+			prompt++
+		}
+	}
 	start := time.Now()
 	var outs []outcome
 	var grace <-chan time.Time
-	ok := 0
+	ok, promptIn := 0, 0
 collect:
 	for len(outs) < len(up) {
 		select {
 		case o := <-results:
 			outs = append(outs, o)
+			if o.err != errLagging {
+				o.b.client.answered(true)
+			}
+			if !wasLate[o.i] {
+				promptIn++
+			}
 			if o.err == nil && o.status == http.StatusOK {
 				ok++
 			}
+			if ok >= need && promptIn >= prompt {
+				break collect
+			}
 			if ok >= need && grace == nil {
-				wait := min(max(time.Since(start), minGrace), maxGrace)
+				wait := min(max(2*time.Since(start), minGrace), maxGrace)
 				grace = time.After(wait)
 			}
 		case <-grace:
@@ -279,6 +303,15 @@ collect:
 		}
 	}
 	if late := len(up) - len(outs); late > 0 {
+		answered := map[*backend]bool{}
+		for _, o := range outs {
+			answered[o.b] = true
+		}
+		for _, b := range up {
+			if !answered[b] {
+				b.client.answered(false)
+			}
+		}
 		go p.reportLate(op, key, late, results)
 	}
 	slices.SortFunc(outs, func(a, b outcome) int { return a.i - b.i }) // node order

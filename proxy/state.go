@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -108,12 +109,12 @@ func (p *Proxy) gatherState(t *table) []byte {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			if total.Load() >= maxGather {
+			if total.Load() >= p.maxGather {
 				out[i].Status, out[i].Reason = "up", errGatherFull.Error()
 				return
 			}
 			data, err := fetchData(b)
-			if err == nil && total.Add(int64(len(data))) > maxGather {
+			if err == nil && total.Add(int64(len(data))) > p.maxGather {
 				out[i].Status, out[i].Reason = "up", errGatherFull.Error()
 				return
 			}
@@ -125,11 +126,42 @@ func (p *Proxy) gatherState(t *table) []byte {
 		})
 	}
 	wg.Wait()
-	body, _ := json.Marshal(struct {
-		Mode  Mode        `json:"mode"`
-		Nodes []nodeState `json:"nodes"`
-	}{t.mode, out})
-	return append(body, '\n')
+	// Written by hand: the nodes' data is valid JSON already (fetchData
+	// checked it), and json.Marshal would check and copy every byte again.
+	size := 64
+	for _, n := range out {
+		size += len(n.Data) + len(n.Name) + len(n.URL) + len(n.Reason) + 64
+	}
+	body := bytes.NewBuffer(make([]byte, 0, size))
+	body.WriteString(`{"mode":`)
+	writeJSONString(body, string(t.mode))
+	body.WriteString(`,"nodes":[`)
+	for i, n := range out {
+		if i > 0 {
+			body.WriteByte(',')
+		}
+		body.WriteString(`{"name":`)
+		writeJSONString(body, n.Name)
+		body.WriteString(`,"url":`)
+		writeJSONString(body, n.URL)
+		body.WriteString(`,"status":`)
+		writeJSONString(body, n.Status)
+		if n.Reason != "" {
+			body.WriteString(`,"reason":`)
+			writeJSONString(body, n.Reason)
+		}
+		body.WriteString(`,"data":`)
+		body.Write(n.Data)
+		body.WriteByte('}')
+	}
+	body.WriteString("]}\n")
+	return body.Bytes()
+}
+
+// writeJSONString writes s as a JSON string.
+func writeJSONString(b *bytes.Buffer, s string) {
+	q, _ := json.Marshal(s)
+	b.Write(q)
 }
 
 // fetchData returns the "data" object of a node's /state?format=json.
@@ -142,21 +174,19 @@ func fetchData(b *backend) (json.RawMessage, error) {
 	if resp.StatusCode() != http.StatusOK {
 		return nil, errStatus(resp.StatusCode())
 	}
-	var st struct {
-		Data json.RawMessage `json:"data"`
-	}
-	if err := json.Unmarshal(resp.Body(), &st); err != nil || len(st.Data) == 0 || st.Data[0] != '{' {
+	data := kvapi.Member(resp.Body(), "data")
+	if len(data) == 0 || data[0] != '{' {
 		return nil, errBadState
 	}
-	return st.Data, nil
+	return bytes.Clone(data), nil
 }
 
-// Bounds of one gather of every node's state: at most maxGather bytes of
-// node data in one answer (a node beyond it is listed without its data),
-// fetched from at most gatherParallel nodes at a time.
+// Bounds of one gather of every node's state: at most defaultMaxGather
+// bytes of node data in one answer (a node beyond it is listed without its
+// data), fetched from at most gatherParallel nodes at a time.
 const (
-	maxGather      = 32 << 20
-	gatherParallel = 8
+	defaultMaxGather = 32 << 20
+	gatherParallel   = 8
 )
 
 var errGatherFull = errors.New("its data did not fit in one answer of every node; ask /state?format=json&node=NAME")

@@ -24,14 +24,17 @@ type backend struct {
 	up     bool
 	reason string
 	joined bool // joined live: dialed under the URL policy
+	relay  bool // reached through the registry's relay
 	client *nodeClient
 }
 
 // clientKey identifies a reusable node client: the same URL reached under
 // the same dial rules.
 type clientKey struct {
-	url    string
-	joined bool
+	url      string
+	joined   bool
+	relay    bool
+	relayGen uint64 // a new relay connection: the old connections are dead
 }
 
 // buildTable makes a table from the registry's ordered members, reusing the
@@ -41,7 +44,7 @@ func buildTable(mode Mode, quorum int, place placement.Config, members []registr
 	t := &table{mode: mode, quorum: quorum, byName: make(map[string]*backend, len(members))}
 	used := make(map[clientKey]bool, len(members))
 	for _, m := range members {
-		k := clientKey{m.URL, m.Joined}
+		k := clientKey{m.URL, m.Joined, m.Relay, m.RelayGen}
 		c := clients[k]
 		if c == nil {
 			var err error
@@ -56,7 +59,7 @@ func buildTable(mode Mode, quorum int, place placement.Config, members []registr
 			clients[k] = c
 		}
 		used[k] = true
-		b := &backend{name: m.Name, url: m.URL, up: m.Up, reason: m.Reason, joined: m.Joined, client: c}
+		b := &backend{name: m.Name, url: m.URL, up: m.Up, reason: m.Reason, joined: m.Joined, relay: m.Relay, client: c}
 		if !b.up && b.reason == "" {
 			b.reason = "down"
 		}

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"io"
 	"slices"
 )
 
@@ -25,6 +26,7 @@ type delivery struct {
 	changes     []Change
 	listChanged bool
 	closing     []sessionClose
+	closers     []io.Closer // relays to close once r.mu is released
 	ticket      uint64
 	list        []Member
 }
@@ -75,6 +77,9 @@ func (r *Registry) publish(d *delivery) {
 func (d *delivery) run(r *Registry) {
 	for _, c := range d.closing {
 		c.s.close(c.code, c.reason)
+	}
+	for _, c := range d.closers {
+		c.Close()
 	}
 	if d.ticket == 0 {
 		return

@@ -38,8 +38,12 @@ func (r *Registry) serveHTTP(w http.ResponseWriter, req *http.Request) {
 		if allowMethod(w, req, http.MethodGet) {
 			r.serveWS(w, req)
 		}
+	case "/registry/relay":
+		if allowMethod(w, req, http.MethodGet) {
+			r.serveRelay(w, req)
+		}
 	default:
-		writeError(w, http.StatusNotFound, "no such registry endpoint; see /registry/join, /registry/heartbeat, /registry/leave, /registry/ws")
+		writeError(w, http.StatusNotFound, "no such registry endpoint; see /registry/join, /registry/heartbeat, /registry/leave, /registry/ws, /registry/relay")
 	}
 }
 

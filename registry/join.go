@@ -60,31 +60,36 @@ func (r *Registry) join(ctx context.Context, req kvapi.JoinRequest, addr string,
 			return kvapi.JoinReply{}, r.refused(addr, req.Name, refuse(http.StatusForbidden, "this node was removed from the class by the instructor"))
 		}
 	}
-	u, err := r.policy.Check(ctx, req.URL)
-	switch {
-	case errors.Is(err, kvapi.ErrBadURL):
-		return kvapi.JoinReply{}, r.refused(addr, req.Name, refuse(http.StatusBadRequest, "%v", err))
-	case errors.Is(err, ErrNotAllowed):
-		return kvapi.JoinReply{}, r.refused(addr, req.Name, refuse(http.StatusForbidden, "URL not allowed: %v", err))
-	case err != nil:
-		return kvapi.JoinReply{}, r.refused(addr, req.Name, refuse(http.StatusUnprocessableEntity, "cannot reach your node at %s: %v", kvapi.Truncate(req.URL, 200), err))
+	nodeURL := kvapi.RelayURL(req.Name)
+	if !req.Relay {
+		u, err := r.policy.Check(ctx, req.URL)
+		switch {
+		case errors.Is(err, kvapi.ErrBadURL):
+			return kvapi.JoinReply{}, r.refused(addr, req.Name, refuse(http.StatusBadRequest, "%v", err))
+		case errors.Is(err, ErrNotAllowed):
+			return kvapi.JoinReply{}, r.refused(addr, req.Name, refuse(http.StatusForbidden, "URL not allowed: %v", err))
+		case err != nil:
+			return kvapi.JoinReply{}, r.refused(addr, req.Name, refuse(http.StatusUnprocessableEntity, "cannot reach your node at %s: %v", kvapi.Truncate(req.URL, 200), err))
+		}
+		nodeURL = u.String()
 	}
-	nodeURL := u.String()
 	r.mu.Lock()
 	err = r.admissible(req.Name, addr, req.Secret != "", presented, nodeURL)
 	r.mu.Unlock()
 	if err != nil {
 		return kvapi.JoinReply{}, r.refused(addr, req.Name, err)
 	}
-	if err := getHealth(ctx, r.probe, nodeURL, r.opts.UserAgent); err != nil {
-		return kvapi.JoinReply{}, r.refused(addr, req.Name, refuse(http.StatusUnprocessableEntity,
-			"cannot reach your node at %s/health: %v (is the node running, and is this the URL others can reach it at?)", nodeURL, err))
+	if !req.Relay { // a relayed node is probed when its relay connects
+		if err := getHealth(ctx, r.probe, nodeURL, r.opts.UserAgent); err != nil {
+			return kvapi.JoinReply{}, r.refused(addr, req.Name, refuse(http.StatusUnprocessableEntity,
+				"cannot reach your node at %s/health: %v (is the node running, and is this the URL others can reach it at?)", nodeURL, err))
+		}
 	}
 	secret := req.Secret
 	if secret == "" {
 		secret = newSecret()
 	}
-	if err := r.admit(req.Name, addr, nodeURL, secret, presented, req.Secret != "", sess, interval); err != nil {
+	if err := r.admit(req.Name, addr, nodeURL, secret, presented, req.Secret != "", req.Relay, sess, interval); err != nil {
 		return kvapi.JoinReply{}, r.refused(addr, req.Name, err)
 	}
 	r.log.Info("node joined", "node", req.Name, "url", nodeURL, "addr", addr)
@@ -143,7 +148,7 @@ func (r *Registry) joinedFrom(addr string) int {
 
 // admit commits a join: a new member, a rejoin of the same node (its URL may
 // change), or a joined node taking a down config node's place.
-func (r *Registry) admit(name, addr, nodeURL, secret string, presented digest, hasSecret bool, sess *wsSession, interval time.Duration) error {
+func (r *Registry) admit(name, addr, nodeURL, secret string, presented digest, hasSecret, relayed bool, sess *wsSession, interval time.Duration) error {
 	return r.update(func(d *delivery) error {
 		if err := r.admissible(name, addr, hasSecret, presented, nodeURL); err != nil {
 			return err
@@ -166,7 +171,17 @@ func (r *Registry) admit(name, addr, nodeURL, secret string, presented digest, h
 		}
 		e.joined, e.secret, e.secretText, e.url, e.addr = true, digestOf(secret), secret, nodeURL, addrKey(addr)
 		e.interval, e.lastBeat, e.session = interval, now, sess
-		if isNew || !e.up {
+		if e.relay && !relayed && e.dialer != nil {
+			d.closers = append(d.closers, e.dialer) // reached at a URL now
+			e.dialer = nil
+		}
+		e.relay = relayed
+		switch {
+		case e.relay && e.dialer == nil:
+			if e.up || e.reason != reasonRelayWaiting {
+				e.up, e.reason, e.since = false, reasonRelayWaiting, now
+			}
+		case isNew || !e.up:
 			e.up, e.reason, e.since = true, "", now
 		}
 		if isNew {
@@ -197,7 +212,7 @@ func (r *Registry) isClosed() bool {
 func (r *Registry) beat(e *entry, d *delivery) {
 	now := r.now()
 	e.lastBeat = now
-	if !e.up {
+	if !e.up && (!e.relay || e.dialer != nil) {
 		old := e.member()
 		e.up, e.reason, e.since = true, "", now
 		d.changes = append(d.changes, diff(old, e.member())...)
@@ -278,6 +293,8 @@ func stoppedReason(why string) string {
 
 // Reasons a member is down.
 const (
-	reasonStopped = "stopped"
-	reasonMissed  = "missed heartbeats"
+	reasonRelayWaiting = "waiting for its relay connection"
+	reasonRelayLost    = "its relay connection dropped"
+	reasonStopped      = "stopped"
+	reasonMissed       = "missed heartbeats"
 )

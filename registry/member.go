@@ -18,6 +18,12 @@ type Member struct {
 	// the URL policy, and the proxy must dial it through Policy().Dialer so
 	// the policy holds at dial time too. Config nodes are dialed plainly.
 	Joined bool
+	// Relay marks a joined node reached through the proxy's relay (its URL
+	// is "relay:NAME"): the proxy dials it with Registry.DialRelay.
+	Relay bool
+	// RelayGen counts the relay connections of a relayed node: a new one
+	// means the old connections to it are dead.
+	RelayGen uint64
 	// Up tells whether the proxy should call the node; a down node keeps its
 	// place and its shard answers 503 fast.
 	Up bool

@@ -3,8 +3,8 @@ package registry
 import (
 	"errors"
 	"fmt"
+	"github.com/kvclass/kvclass/serve"
 	"log/slog"
-	"net"
 	"net/http"
 	"time"
 )
@@ -77,9 +77,9 @@ type Options struct {
 	// Defaults 10 per minute.
 	FailLimit  int
 	FailWindow time.Duration
-	// ClientAddr names who is asking, for the failed-join limit. Default: the
-	// host of r.RemoteAddr. Behind a tunnel or a reverse proxy, pass a
-	// function that reads the forwarded address.
+	// ClientAddr names who is asking, for the per-address limits. Default
+	// serve.ClientAddr: the host of r.RemoteAddr, or the forwarded address
+	// of a request that came through the proxy's tunnel.
 	ClientAddr func(*http.Request) string
 	// OnChange is called with the whole ordered member list after every
 	// change. Calls are serialized and in order; the slice is the callee's.
@@ -156,19 +156,10 @@ func applyDefaults(o *Options) error {
 		o.FailLimit = DefaultFailLimit
 	}
 	if o.ClientAddr == nil {
-		o.ClientAddr = remoteHost
+		o.ClientAddr = serve.ClientAddr
 	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	return nil
-}
-
-// remoteHost is the default Options.ClientAddr: the host of r.RemoteAddr.
-func remoteHost(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

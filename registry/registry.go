@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/kvclass/kvclass/kvapi"
 	"github.com/kvclass/kvclass/placement"
+	"github.com/kvclass/kvclass/relay"
 )
 
 // Errors returned by Kick.
@@ -83,11 +84,14 @@ type entry struct {
 	up         bool
 	reason     string
 	since      time.Time
-	session    *wsSession // the node's websocket, if it joined over one
+	session    *wsSession    // the node's websocket, if it joined over one
+	relay      bool          // reached through the relay, not at a URL
+	dialer     *relay.Dialer // the connected relay, nil while none
+	relayGen   uint64        // relay connections so far
 }
 
 func (e *entry) member() Member {
-	return Member{Name: e.name, URL: e.url, Static: e.static, Joined: e.joined, Up: e.up, Reason: e.reason, Since: e.since}
+	return Member{Name: e.name, URL: e.url, Static: e.static, Joined: e.joined, Relay: e.relay, RelayGen: e.relayGen, Up: e.up, Reason: e.reason, Since: e.since}
 }
 
 // New checks opts and returns a Registry holding the config nodes, all up
@@ -213,12 +217,18 @@ func (r *Registry) rememberKicked(s digest) {
 // to its config node, up until its next health check. Called with r.mu held.
 func (r *Registry) release(e *entry, kind ChangeKind, d *delivery) {
 	if !e.static {
+		if e.dialer != nil {
+			d.closers = append(d.closers, e.dialer)
+		}
 		delete(r.byName, e.name)
 		d.changes = append(d.changes, Change{Kind: kind, Member: e.member()})
 		return
 	}
 	old := e.member()
-	e.joined, e.secret, e.secretText, e.addr, e.session = false, digest{}, "", "", nil
+	if e.dialer != nil {
+		d.closers = append(d.closers, e.dialer)
+	}
+	e.joined, e.secret, e.secretText, e.addr, e.session, e.relay, e.dialer = false, digest{}, "", "", nil, false, nil
 	e.url = e.configURL
 	if !e.up {
 		e.up, e.reason, e.since = true, "", r.now()
@@ -236,6 +246,12 @@ func (r *Registry) Close() {
 		r.closed = true
 		for s := range r.sessions {
 			d.closing = append(d.closing, sessionClose{s, websocket.CloseGoingAway, "the proxy is stopping"})
+		}
+		for _, e := range r.byName {
+			if e.dialer != nil {
+				d.closers = append(d.closers, e.dialer)
+				e.dialer = nil
+			}
 		}
 		return nil
 	})

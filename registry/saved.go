@@ -20,6 +20,8 @@ type Saved struct {
 	Secret string `json:"secret"`
 	// Addr is the address the node joined from, for MaxPerAddr.
 	Addr string `json:"addr,omitempty"`
+	// Relay marks a node reached through the relay (URL "relay:NAME").
+	Relay bool `json:"relay,omitempty"`
 }
 
 // reasonRestarted is why a restored member is down until it rejoins.
@@ -33,9 +35,13 @@ func (r *Registry) restore(saved []Saved) error {
 		if err := kvapi.CheckName(s.Name); err != nil {
 			return fmt.Errorf("registry: saved node: %w", err)
 		}
-		u, err := kvapi.ParseNodeURL(s.URL)
-		if err != nil {
-			return fmt.Errorf("registry: saved node %q: %w", s.Name, err)
+		nodeURL := kvapi.RelayURL(s.Name)
+		if !s.Relay {
+			u, err := kvapi.ParseNodeURL(s.URL)
+			if err != nil {
+				return fmt.Errorf("registry: saved node %q: %w", s.Name, err)
+			}
+			nodeURL = u.String()
 		}
 		if !kvapi.ValidSecret(s.Secret) {
 			return fmt.Errorf("registry: saved node %q has a malformed secret", s.Name)
@@ -48,7 +54,7 @@ func (r *Registry) restore(saved []Saved) error {
 		case e.joined:
 			return fmt.Errorf("registry: saved node %q appears twice", s.Name)
 		}
-		e.joined, e.url, e.secret, e.secretText, e.addr = true, u.String(), digestOf(s.Secret), s.Secret, s.Addr
+		e.joined, e.url, e.secret, e.secretText, e.addr, e.relay = true, nodeURL, digestOf(s.Secret), s.Secret, s.Addr, s.Relay
 		e.up, e.reason, e.since, e.interval = false, reasonRestarted, now, r.opts.Heartbeat
 	}
 	if len(r.byName) > r.opts.MaxNodes {
@@ -65,7 +71,7 @@ func (r *Registry) Saved() []Saved {
 	var out []Saved
 	for _, m := range r.list {
 		if e := r.byName[m.Name]; e != nil && e.joined {
-			out = append(out, Saved{Name: e.name, URL: e.url, Secret: e.secretText, Addr: e.addr})
+			out = append(out, Saved{Name: e.name, URL: e.url, Secret: e.secretText, Addr: e.addr, Relay: e.relay})
 		}
 	}
 	return out

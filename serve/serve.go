@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -47,6 +49,9 @@ func portOf(addr string) string {
 type Server struct {
 	srv *http.Server
 	ln  net.Listener
+
+	mu    sync.Mutex
+	extra []*http.Server // serving the listeners given to Serve
 }
 
 // Listen listens on addr (host:port; port 0 picks a free one) for h. It does
@@ -56,10 +61,17 @@ func Listen(addr string, h http.Handler, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, &ListenError{Addr: addr, Err: err}
 	}
+	return &Server{ln: ln, srv: HTTPServer(h, log)}, nil
+}
+
+// HTTPServer returns an http.Server for h with kvclass's limits: bounded
+// header and body reading, writing, idle connections and header size. Its
+// own errors go to log at debug level.
+func HTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{ln: ln, srv: &http.Server{
+	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -67,22 +79,63 @@ func Listen(addr string, h http.Handler, log *slog.Logger) (*Server, error) {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
-	}}, nil
+	}
 }
 
 // Start serves the TCP listener in the background.
 func (s *Server) Start() { go s.srv.Serve(s.ln) }
 
-// Serve serves one more listener in the background, such as a tunnel's.
-// When serving it ends for another reason than the server's shutdown or
-// the listener's close, ended (if not nil) is called with why.
+// Serve serves one more listener in the background: a tunnel's, whose
+// requests all come from the tunnel's agent and carry the client's address
+// in X-Forwarded-For, set by the tunnel's edge. ClientAddr reads that
+// address for requests that arrived through ln, and only for them. When
+// serving ends for another reason than the server's shutdown or the
+// listener's close, ended (if not nil) is called with why.
 func (s *Server) Serve(ln net.Listener, ended func(error)) {
+	fwd := HTTPServer(forwarded(s.srv.Handler), nil)
+	fwd.ErrorLog = s.srv.ErrorLog
+	s.mu.Lock()
+	s.extra = append(s.extra, fwd)
+	s.mu.Unlock()
 	go func() {
-		err := s.srv.Serve(ln)
+		err := fwd.Serve(ln)
 		if ended != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 			ended(err)
 		}
 	}()
+}
+
+// viaForwarder marks a request's context: it came through a listener whose
+// edge sets X-Forwarded-For.
+type viaForwarder struct{}
+
+func forwarded(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), viaForwarder{}, true)))
+	})
+}
+
+// ClientAddr returns who sent r, for per-address limits: the host of
+// r.RemoteAddr, or, for a request that came through a tunnel served with
+// Serve, the last address of X-Forwarded-For (the one the tunnel's edge
+// added; earlier ones are the client's own claims).
+func ClientAddr(r *http.Request) string {
+	if via, _ := r.Context().Value(viaForwarder{}).(bool); via {
+		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			last := xff[len(xff)-1]
+			if i := strings.LastIndexByte(last, ','); i >= 0 {
+				last = last[i+1:]
+			}
+			if ip := strings.TrimSpace(last); net.ParseIP(ip) != nil {
+				return ip
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // Addr returns the TCP address the server listens on.
@@ -115,10 +168,16 @@ func (s *Server) Close() error { return s.ln.Close() }
 func (s *Server) Shutdown() error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	if err := s.srv.Shutdown(ctx); err != nil {
-		return s.srv.Close()
+	s.mu.Lock()
+	servers := append([]*http.Server{s.srv}, s.extra...)
+	s.mu.Unlock()
+	var errs []error
+	for _, srv := range servers {
+		if err := srv.Shutdown(ctx); err != nil {
+			errs = append(errs, srv.Close())
+		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // LANAddress returns this machine's first private IPv4 address on an

@@ -50,6 +50,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		kvapi.WriteError(w, kvapi.Errorf(http.StatusBadRequest, "this is the websocket of the live page; open /state in a browser"))
 		return
 	}
+	addr := h.opts.ClientAddr(r)
 	h.mu.Lock()
 	switch {
 	case h.closed:
@@ -61,13 +62,22 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.log.Warn("ws: viewer refused: too many viewers", "max", h.opts.MaxClients, "remote", r.RemoteAddr)
 		kvapi.WriteError(w, kvapi.Errorf(http.StatusServiceUnavailable, "too many viewers; try again later"))
 		return
+	case h.perAddr[addr] >= h.opts.MaxPerAddr:
+		h.mu.Unlock()
+		h.log.Warn("ws: viewer refused: too many viewers from one address", "max", h.opts.MaxPerAddr, "addr", addr)
+		kvapi.WriteError(w, kvapi.Errorf(http.StatusTooManyRequests, "too many viewers from your address; close some pages"))
+		return
 	}
 	h.admitted++
+	h.perAddr[addr]++
 	h.wg.Add(1)
 	h.mu.Unlock()
 	defer func() {
 		h.mu.Lock()
 		h.admitted--
+		if h.perAddr[addr]--; h.perAddr[addr] <= 0 {
+			delete(h.perAddr, addr)
+		}
 		h.mu.Unlock()
 		h.wg.Done()
 	}()

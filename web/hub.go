@@ -18,6 +18,7 @@ import (
 const (
 	DefaultQueueLen      = 64
 	DefaultMaxClients    = 256
+	DefaultMaxPerAddr    = 64
 	DefaultMaxPending    = 1024
 	DefaultFlushInterval = 25 * time.Millisecond
 	DefaultPingInterval  = 20 * time.Second
@@ -42,6 +43,15 @@ type HubOptions struct {
 	// MaxClients caps the number of connected viewers; over it an upgrade is
 	// answered 503 with a JSON error. Default 256.
 	MaxClients int
+
+	// MaxPerAddr caps the viewers from one address, so one machine cannot
+	// take every place and keep the projector out; a class behind one NAT
+	// shares an address, so the default is well above a class: 64.
+	MaxPerAddr int
+
+	// ClientAddr names who is asking, for MaxPerAddr. Default: the host of
+	// r.RemoteAddr (serve.ClientAddr reads a tunnel's forwarded address).
+	ClientAddr func(*http.Request) string
 
 	// MaxPending caps the events that wait for the next flush. When more are
 	// published within one flush interval, they are dropped and every client
@@ -93,6 +103,7 @@ type Hub struct {
 	nclients atomic.Int32         // len(clients), read without the lock
 	live     map[*client]struct{} // connections whose goroutines still run
 	admitted int                  // clients registered or being upgraded, for MaxClients
+	perAddr  map[string]int       // admitted clients per address, for MaxPerAddr
 	closed   bool
 
 	closeOnce sync.Once
@@ -105,6 +116,12 @@ func NewHub(opts HubOptions) *Hub {
 	}
 	if opts.MaxClients <= 0 {
 		opts.MaxClients = DefaultMaxClients
+	}
+	if opts.MaxPerAddr <= 0 {
+		opts.MaxPerAddr = DefaultMaxPerAddr
+	}
+	if opts.ClientAddr == nil {
+		opts.ClientAddr = serve.ClientAddr
 	}
 	if opts.MaxPending <= 0 {
 		opts.MaxPending = DefaultMaxPending
@@ -134,6 +151,7 @@ func NewHub(opts HubOptions) *Hub {
 		flushed: make(chan struct{}),
 		clients: make(map[*client]struct{}),
 		live:    make(map[*client]struct{}),
+		perAddr: make(map[string]int),
 	}
 	h.upgrader = websocket.Upgrader{
 		HandshakeTimeout:  opts.WriteTimeout,

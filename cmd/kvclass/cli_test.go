@@ -312,7 +312,7 @@ func TestNgrokClassOffline(t *testing.T) {
 	ca := filepath.Join(t.TempDir(), "edge-ca.pem")
 	os.WriteFile(ca, edge.CAPEM(), 0o644)
 	ngrokFlags := []string{"--ngrok", "--ngrok-connect-url", edge.ConnectAddr(), "--ngrok-ca", ca}
-	base := cliPorts(t, 2)
+	base := cliPorts(t, 3)
 
 	t.Setenv("NGROK_AUTHTOKEN", "tok-instructor")
 	proxyOut, _ := cliStart(t, append([]string{"proxy", "-p", strconv.Itoa(base + 1), "--allow-private", "--token", "room-7", "--state", filepath.Join(t.TempDir(), "s.json")}, ngrokFlags...)...)
@@ -353,6 +353,37 @@ func TestNgrokClassOffline(t *testing.T) {
 	}
 	if code, body := cliGet("http://127.0.0.1:" + strconv.Itoa(base) + "/get?key=hello"); code != 200 || !strings.Contains(body, "through two tunnels") {
 		t.Fatalf("the node's local port: %d %s", code, body)
+	}
+
+	// A student without an ngrok account joins through the proxy's relay,
+	// over the proxy's own public URL: one line, as the proxy printed it.
+	if !strings.Contains(proxyOut.String(), "kvclass node --relay --join "+publicProxy+" --token room-7") {
+		t.Fatalf("the proxy does not offer the relay:\n%s", proxyOut.String())
+	}
+	t.Setenv("NGROK_AUTHTOKEN", "")
+	relayOut, _ := cliStart(t, "node", "-n", "kv2", "-p", strconv.Itoa(base+2), "--relay", "--join", publicProxy, "--token", "room-7")
+	testwait.For(t, "the relayed node's banner", func() bool { return strings.Contains(relayOut.String(), "reached through the proxy's relay") })
+	testwait.For(t, "kv2 up on the proxy, as relay:kv2", func() bool {
+		_, body := cliGet(publicProxy + "/state?format=json")
+		return strings.Contains(body, `"name":"kv2","url":"relay:kv2","status":"up"`)
+	})
+	onKV2 := ""
+	for i := 0; onKV2 == ""; i++ {
+		key := "k" + strconv.Itoa(i)
+		resp, err := c.Post(publicProxy+"/put?key="+key, "application/json", strings.NewReader(`{"value": "relayed"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("put %s: %d", key, resp.StatusCode)
+		}
+		if resp.Header.Get("X-Kvclass-Node") == "kv2" {
+			onKV2 = key
+		}
+	}
+	if code, body := cliGet("http://127.0.0.1:" + strconv.Itoa(base+2) + "/get?key=" + onKV2); code != 200 || !strings.Contains(body, "relayed") {
+		t.Fatalf("the relayed node's local port: %d %s", code, body)
 	}
 }
 

@@ -27,10 +27,12 @@ import (
 	_ "golang.org/x/crypto/x509roots/fallback"
 )
 
-// version is kvclass's version, sent as the User-Agent kvclass/VERSION.
-const version = "0.1.0"
+// version is kvclass's version, sent as the User-Agent kvclass/VERSION and
+// to ngrok. Release builds set it (-ldflags "-X main.version=...").
+var version = "0.2.0-dev"
 
-const userAgent = "kvclass/" + version
+// userAgent is what kvclass's HTTP calls say they are.
+var userAgent = "kvclass/" + version
 
 const usage = `kvclass teaches sharding and replication on a tiny key-value store.
 
@@ -39,6 +41,9 @@ Usage:
   kvclass node   [-n NAME] [-p PORT] [--join PROXY_URL --token CODE] [--ngrok] ...
   kvclass proxy  [-c FILE] [-p PORT] [--mode sharding|replication] [--ngrok] ...
   kvclass where  KEY... [-c FILE | --proxy URL | --nodes a,b,c] [--placement P]
+  kvclass load   --proxy URL [--rate N] [--duration D] [--keys K] [--put-ratio P]
+  kvclass check  --proxy URL [--duration D] [--clients C] [--keys K] [--html FILE]
+  kvclass conform URL [--json]   check your own node against the contract
   kvclass health URL
   kvclass version
 
@@ -52,6 +57,9 @@ type exitError struct {
 }
 
 func (e *exitError) Error() string { return e.err.Error() }
+
+// Unwrap returns the error.
+func (e *exitError) Unwrap() error { return e.err }
 
 // usageError is a startup or config mistake: one line and exit code 2.
 func usageError(format string, args ...any) error {
@@ -70,10 +78,12 @@ func main() {
 	if errors.As(err, &ee) {
 		code = ee.code
 	}
-	if !errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintln(os.Stderr, "kvclass: "+err.Error())
-	} else {
+	switch {
+	case errors.Is(err, flag.ErrHelp):
 		code = 0
+	case errors.Is(err, errQuiet):
+	default:
+		fmt.Fprintln(os.Stderr, "kvclass: "+err.Error())
 	}
 	os.Exit(code)
 }
@@ -96,6 +106,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runHealth(ctx, rest, stdout, stderr)
 	case "where":
 		return runWhere(ctx, rest, stdout, stderr)
+	case "load":
+		return runLoad(ctx, rest, stdout, stderr)
+	case "check":
+		return runCheck(ctx, rest, stdout, stderr)
+	case "conform":
+		return runConform(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "kvclass "+version)
 		return nil

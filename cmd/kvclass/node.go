@@ -30,6 +30,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&cfg.Host, "host", "127.0.0.1", "`ADDR` to listen on (0.0.0.0 serves a LAN or a container)")
 	fs.StringVar(&cfg.Join, "join", "", "join the proxy at `URL`")
 	fs.StringVar(&cfg.Token, "token", "", "the class `CODE` the proxy printed")
+	fs.BoolVar(&cfg.Relay, "relay", false, "be reached through the proxy's relay: no public address or ngrok account needed")
 	fs.StringVar(&cfg.Advertise, "advertise", "", "`URL` the proxy should call (default the ngrok URL or http://HOST:PORT)")
 	fs.Int64Var(&cfg.MaxBody, "max-body", kvapi.DefaultMaxBody, "largest /put body in `BYTES`")
 	fs.IntVar(&cfg.MaxKey, "max-key", kvapi.DefaultMaxKey, "longest key in `BYTES`")
@@ -72,7 +73,10 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usageError("%v", err)
 	}
 	fmt.Fprintf(stdout, "kvclass node %s serving at %s\n", n.Name(), n.LocalURL())
-	if n.URL() != n.LocalURL() {
+	switch {
+	case cfg.Relay:
+		fmt.Fprintf(stdout, "  reached through the proxy's relay (no public address needed)\n")
+	case n.URL() != n.LocalURL():
 		fmt.Fprintf(stdout, "  public URL: %s\n", n.URL())
 	}
 	fmt.Fprintf(stdout, "  its page:   %s/state\n", n.LocalURL())

@@ -113,9 +113,31 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "  page for the projector: %s/state\n", p.URL())
 	fmt.Fprintf(stdout, "  class code:             %s\n", cfg.Token)
-	fmt.Fprintf(stdout, "  students run:\n\n    %s\n\n", p.JoinLine())
+	fmt.Fprintf(stdout, "  join page (QR code):    %s/join\n", p.URL())
+	if cfg.HideJoin {
+		fmt.Fprintf(stdout, "  the join lines are kept off the page (--hide-join); students run one of:\n\n")
+	} else {
+		fmt.Fprintf(stdout, "  students run one of:\n\n")
+	}
+	for _, l := range p.JoinLines() {
+		fmt.Fprintf(stdout, "    %s\n      %s\n", l.Line, joinLineFor(l.Kind))
+	}
+	fmt.Fprintln(stdout)
 	fmt.Fprintf(stdout, "  admin token and class code are kept in %s\n", statePath)
 	<-ctx.Done()
 	p.Wait()
 	return nil
+}
+
+// joinLineFor says whom a join line is for.
+func joinLineFor(kind string) string {
+	switch kind {
+	case web.JoinRelay:
+		return "(no ngrok account or public address needed: the proxy relays)"
+	case web.JoinNgrok:
+		return "(with their own ngrok account: export NGROK_AUTHTOKEN first)"
+	case web.JoinLAN:
+		return "(on this classroom's network)"
+	}
+	return "(on this machine)"
 }

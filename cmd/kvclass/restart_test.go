@@ -33,6 +33,12 @@ func proxyRestartRun(t *testing.T, mode string) {
 	proxyURL := "http://127.0.0.1:" + strconv.Itoa(base+3)
 	proxyArgs := []string{"proxy", "-p", strconv.Itoa(base + 3), "--state", filepath.Join(dir, "proxy.json"),
 		"--token", "restart-class", "--allow-private", "--heartbeat", "200ms", "--mode", mode}
+	if mode == "replication" {
+		// Reads ask one replica (R = 1): only a write quorum of every node
+		// (W = 3, R + W > N) rules out a stale read by a slow replica that a
+		// write did not wait for, restarts or not.
+		proxyArgs = append(proxyArgs, "--write-quorum", "3")
+	}
 	proxy := startProc(t, proxyArgs...)
 	proxy.waitFor("students run")
 	for i := range 3 {
@@ -202,6 +208,7 @@ func TestKickedNodeExitsSayingWhy(t *testing.T) {
 	troll := startProc(t, nodeArgs("troll", base)...)
 	ada := startProc(t, nodeArgs("ada", base+1)...)
 	waitUp(t, proxyURL, 2)
+	troll.waitFor("joined the proxy")
 
 	req, _ := http.NewRequest("POST", proxyURL+"/admin/kick", strings.NewReader(`{"name": "troll"}`))
 	req.Header.Set("Authorization", "Bearer "+admin)

@@ -33,7 +33,7 @@ type joinAnswer struct {
 // connection and the heartbeat interval to ping at.
 func (s *Session) dialJoin(ctx context.Context) (*websocket.Conn, time.Duration, error) {
 	s.mu.Lock()
-	req := kvapi.JoinRequest{Name: s.opts.Name, URL: s.url, Token: s.opts.Token, Secret: s.secret}
+	req := kvapi.JoinRequest{Name: s.opts.Name, URL: s.url, Token: s.opts.Token, Secret: s.secret, Relay: s.opts.Relay}
 	s.mu.Unlock()
 	dialCtx, cancel := context.WithTimeout(ctx, s.opts.DialTimeout)
 	conn, resp, err := s.dialer.DialContext(dialCtx, s.wsURL, s.header)
@@ -62,6 +62,9 @@ func (s *Session) dialJoin(ctx context.Context) (*websocket.Conn, time.Duration,
 	_ = conn.SetReadDeadline(deadline)
 	_, data, err := conn.ReadMessage()
 	if err != nil {
+		if websocket.IsCloseError(err, kvapi.CloseKicked) {
+			return fail(ErrKicked)
+		}
 		return fail(fmt.Errorf("no answer to the join: %w", err))
 	}
 	var ans joinAnswer

@@ -21,6 +21,7 @@ import (
 // removes the node (Err then returns ErrKicked).
 func (s *Session) run(conn *websocket.Conn, hb time.Duration) {
 	defer close(s.done)
+	defer s.waitRelay()
 	defer s.releaseState()
 	defer s.client.CloseIdleConnections()
 	backoff := s.opts.MinBackoff
@@ -193,4 +194,14 @@ func (s *Session) attempt() (*websocket.Conn, time.Duration, error) {
 		s.mu.Unlock()
 	}()
 	return s.dialJoin(ctx)
+}
+
+// waitRelay ends the relay loop, if any, and waits for it: the session is
+// over, and the proxy must not reach the node through it any more.
+func (s *Session) waitRelay() {
+	if s.relayDone == nil {
+		return
+	}
+	s.cancel()
+	<-s.relayDone
 }

@@ -34,6 +34,11 @@ type Options struct {
 	// Secret is a secret from an earlier session, presented at the first
 	// join; empty for a fresh node. It is never logged.
 	Secret string
+	// Relay joins to be reached through the proxy's relay (GET
+	// /registry/relay) instead of at URL: the node needs no public
+	// address. Handler is the node's HTTP handler, served over the relay.
+	Relay   bool
+	Handler http.Handler
 	// StateDir is a directory where the node keeps its secret per proxy and
 	// name (files of mode 0600), so a node restarted after a crash rejoins
 	// in its place at once. Empty keeps nothing. See DefaultStateDir.
@@ -105,13 +110,15 @@ type Session struct {
 	log      *slog.Logger
 	wsURL    string
 	leaveURL string
+	relayURL string
 	header   http.Header
 	dialer   *websocket.Dialer
 	client   *http.Client
 
-	ctx    context.Context // ends at Close
-	cancel context.CancelFunc
-	done   chan struct{} // closed when the background goroutine ends
+	ctx       context.Context // ends at Close
+	cancel    context.CancelFunc
+	done      chan struct{} // closed when the background goroutine ends
+	relayDone chan struct{} // closed when the relay loop ends; nil without a relay
 
 	urlChanged chan struct{}
 	leaveReq   chan leaveRequest
@@ -161,6 +168,10 @@ func Join(ctx context.Context, opts Options) (*Session, error) {
 	}
 	s.saveState()
 	s.log.Info("joined the proxy", "proxy", s.opts.Proxy, "node", s.opts.Name, "url", s.currentURL(), "heartbeat", hb.String())
+	if s.opts.Relay {
+		s.relayDone = make(chan struct{})
+		go s.relayLoop()
+	}
 	go s.run(conn, hb)
 	return s, nil
 }
@@ -207,13 +218,20 @@ func newSession(opts Options) (*Session, error) {
 	if err := kvapi.CheckName(opts.Name); err != nil {
 		return nil, err
 	}
-	if _, err := kvapi.ParseNodeURL(opts.URL); err != nil {
-		return nil, fmt.Errorf("the node's URL: %w", err)
+	switch {
+	case opts.Relay && opts.Handler == nil:
+		return nil, errors.New("a relayed node needs its Handler")
+	case opts.Relay:
+		opts.URL = ""
+	default:
+		if _, err := kvapi.ParseNodeURL(opts.URL); err != nil {
+			return nil, fmt.Errorf("the node's URL: %w", err)
+		}
 	}
 	if opts.Secret != "" && !kvapi.ValidSecret(opts.Secret) {
 		return nil, errors.New("the saved node secret is malformed")
 	}
-	wsURL, leaveURL, err := registryURLs(opts.Proxy)
+	wsURL, leaveURL, relayURL, err := registryURLs(opts.Proxy)
 	if err != nil {
 		return nil, err
 	}
@@ -244,6 +262,7 @@ func newSession(opts Options) (*Session, error) {
 		log:      opts.Logger,
 		wsURL:    wsURL,
 		leaveURL: leaveURL,
+		relayURL: relayURL,
 		header:   header,
 		dialer: &websocket.Dialer{
 			NetDialContext:   netDialer.DialContext,
@@ -278,22 +297,24 @@ func newSession(opts Options) (*Session, error) {
 }
 
 // registryURLs derives the websocket and leave URLs from the proxy's base URL.
-func registryURLs(proxy string) (wsURL, leaveURL string, err error) {
+func registryURLs(proxy string) (wsURL, leaveURL, relayURL string, err error) {
 	u, err := url.Parse(proxy)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		return "", "", fmt.Errorf("the proxy URL %q must look like http://HOST:PORT or https://HOST", kvapi.Truncate(proxy, 200))
+		return "", "", "", fmt.Errorf("the proxy URL %q must look like http://HOST:PORT or https://HOST", kvapi.Truncate(proxy, 200))
 	}
 	base := strings.TrimRight(u.Path, "/")
 	u.RawPath, u.RawQuery, u.Fragment = "", "", ""
 	leave := *u
 	leave.Path = base + "/registry/leave"
 	ws := *u
-	ws.Path = base + "/registry/ws"
+	ws.Path = base + kvapi.PathWS
 	ws.Scheme = "ws"
 	if u.Scheme == "https" {
 		ws.Scheme = "wss"
 	}
-	return ws.String(), leave.String(), nil
+	rl := ws
+	rl.Path = base + kvapi.PathRelay
+	return ws.String(), leave.String(), rl.String(), nil
 }
 
 // Name returns the node's name.
