@@ -42,8 +42,8 @@ type LoadConfig struct {
 	// Duration is how long to keep starting requests; 0 means
 	// DefaultLoadDuration.
 	Duration time.Duration
-	// Keys is how many keys (key-0 … key-K-1) the requests spread over; 0
-	// means DefaultKeys.
+	// Keys is how many keys (key-0 … key-K-1) the requests spread over: puts
+	// take them in turn, gets at random. 0 means DefaultKeys.
 	Keys int
 	// PutRatio is the fraction of requests that are puts, from 0 (gets only)
 	// to 1 (puts only). The command line's default is DefaultPutRatio.
@@ -435,6 +435,7 @@ func schedule(ctx context.Context, cfg LoadConfig, start, end time.Time, planned
 	deadline := time.NewTimer(time.Until(end))
 	defer deadline.Stop()
 	var sent int64
+	puts := 0
 	var lag time.Duration // how late the last timer woke the scheduler
 	for i := range planned {
 		at := start.Add(time.Duration(float64(i) * interval))
@@ -447,10 +448,17 @@ func schedule(ctx context.Context, cfg LoadConfig, start, end time.Time, planned
 				return sent
 			}
 		}
-		j := loadJob{planned: at.Add(lag), key: "key-" + strconv.Itoa(rng.IntN(cfg.Keys))}
+		// Puts walk the keys in turn, so a run of at least K puts writes
+		// every key (a lesson can count on key-0 … key-K-1 existing); gets
+		// pick keys at random.
+		j := loadJob{planned: at.Add(lag)}
 		if rng.Float64() < cfg.PutRatio {
 			j.put = true
+			j.key = "key-" + strconv.Itoa(puts%cfg.Keys)
 			j.value = "load-" + strconv.FormatInt(i, 10)
+			puts++
+		} else {
+			j.key = "key-" + strconv.Itoa(rng.IntN(cfg.Keys))
 		}
 		// A free worker always takes the job, even if the scheduler itself
 		// ran late; only a job that waits for one can miss the end.

@@ -34,13 +34,22 @@ type adminAction func(p *Proxy, w http.ResponseWriter, body []byte)
 //	POST /admin/lock                                       admit only known nodes
 //	POST /admin/unlock                                     admit new nodes again
 //	POST /admin/placement {"placement": "ring", "vnodes": 64, "replicas": 1}
+//	POST /admin/fault  {"node", "delay_ms", "drop", "pause"}  DELETE /admin/fault[?node=NAME]
+//	POST /admin/replication {"replicas", "read_quorum", "write_quorum", "read_repair",
+//	                         "hinted_handoff", "anti_entropy", "pin_read"}
+//	POST /admin/rebalance                                  move misplaced keys to their owners
+//	POST /admin/check  {"duration", "clients", "keys"}     a linearizability check on the proxy
 var adminActions = map[string]adminAction{
-	"/admin/mode":      (*Proxy).adminMode,
-	"/admin/kick":      (*Proxy).adminKick,
-	"/admin/reset":     func(p *Proxy, w http.ResponseWriter, _ []byte) { p.reset(w) },
-	"/admin/lock":      func(p *Proxy, w http.ResponseWriter, _ []byte) { p.adminLock(w, true) },
-	"/admin/unlock":    func(p *Proxy, w http.ResponseWriter, _ []byte) { p.adminLock(w, false) },
-	"/admin/placement": (*Proxy).adminPlacement,
+	"/admin/mode":        (*Proxy).adminMode,
+	"/admin/kick":        (*Proxy).adminKick,
+	"/admin/reset":       func(p *Proxy, w http.ResponseWriter, _ []byte) { p.reset(w) },
+	"/admin/lock":        func(p *Proxy, w http.ResponseWriter, _ []byte) { p.adminLock(w, true) },
+	"/admin/unlock":      func(p *Proxy, w http.ResponseWriter, _ []byte) { p.adminLock(w, false) },
+	"/admin/placement":   (*Proxy).adminPlacement,
+	"/admin/fault":       (*Proxy).adminFault,
+	"/admin/replication": (*Proxy).adminReplication,
+	"/admin/rebalance":   (*Proxy).adminRebalance,
+	"/admin/check":       (*Proxy).adminCheck,
 }
 
 // admin serves /admin/: it checks the admin token, the action and the
@@ -49,6 +58,10 @@ func (p *Proxy) admin(w http.ResponseWriter, r *http.Request) {
 	if !p.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="kvclass admin"`)
 		kvapi.WriteError(w, kvapi.Errorf(http.StatusUnauthorized, "This needs the instructor's admin token: Authorization: Bearer TOKEN."))
+		return
+	}
+	if r.URL.Path == "/admin/fault" && r.Method == http.MethodDelete {
+		p.clearFaults(w, r)
 		return
 	}
 	action := adminActions[r.URL.Path]

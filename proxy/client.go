@@ -11,6 +11,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/kvclass/kvclass/kvapi"
 	"github.com/kvclass/kvclass/tunnel"
 )
 
@@ -126,21 +127,37 @@ func newNodeClient(rawURL string, dial dialFunc, ua string, timeout time.Duratio
 // timeout, an answer that is not HTTP, and an answer that ngrok's edge made
 // in place of the node.
 func (c *nodeClient) call(method, path, key string, body []byte, resp *fasthttp.Response) error {
-	return c.callWithin(c.timeout, method, path, key, body, resp)
+	return c.send(nodeCall{method: method, path: path, key: key, body: body}, resp)
 }
 
-// callWithin is call bounded by timeout instead of the client's own.
-func (c *nodeClient) callWithin(timeout time.Duration, method, path, key string, body []byte, resp *fasthttp.Response) error {
+// nodeCall is one data call to a node: method path?key=KEY with an optional
+// JSON body and version header, bounded by timeout (0: the client's).
+type nodeCall struct {
+	method, path, key string
+	body              []byte
+	version           string // X-Kvclass-Version to send; "" sends none
+	timeout           time.Duration
+}
+
+// send makes the call c and fills resp.
+func (c *nodeClient) send(nc nodeCall, resp *fasthttp.Response) error {
+	timeout := nc.timeout
+	if timeout <= 0 {
+		timeout = c.timeout
+	}
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
 	var scratch [256]byte
-	uri := append(scratch[:0], path...)
-	if key != "" {
+	uri := append(scratch[:0], nc.path...)
+	if nc.key != "" {
 		uri = append(uri, "?key="...)
-		uri = appendQueryEscape(uri, key)
+		uri = appendQueryEscape(uri, nc.key)
 	}
 	req.Header.SetRequestURIBytes(uri)
-	return c.do(c.hc, timeout, method, req, body, resp)
+	if nc.version != "" {
+		req.Header.Set(kvapi.VersionHeader, nc.version)
+	}
+	return c.do(c.hc, timeout, nc.method, req, nc.body, resp)
 }
 
 // post sends POST path with "Authorization: Bearer bearer" when bearer is

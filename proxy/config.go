@@ -20,7 +20,12 @@ import (
 //	write_quorum: 1           # replication only; optional
 //	placement: modulo         # or ring, rendezvous; optional
 //	vnodes: 64                # ring only; optional
-//	replicas: 1               # owners per key under sharding; optional
+//	replicas: 1               # owners per key (N); optional
+//	read_quorum: 1            # R; optional
+//	read_repair: async        # off, async or sync; optional
+//	hinted_handoff: false     # optional
+//	anti_entropy: 0           # an interval such as 30s; 0 is off; optional
+//	rebalance: manual         # or auto; optional
 //	nodes:                    # optional once nodes can join live
 //	  - name: kv1
 //	    url: http://localhost:5000
@@ -28,7 +33,9 @@ import (
 type File struct {
 	Mode        Mode
 	WriteQuorum int
-	Placement   placement.Config // placement:, vnodes:, replicas:
+	Placement   placement.Config  // placement:, vnodes:, replicas:
+	Replication ReplicationConfig // read_quorum:, read_repair:, hinted_handoff:, anti_entropy:
+	Rebalance   string            // rebalance: auto moves misplaced keys after every membership change
 	Nodes       []registry.Static
 }
 
@@ -116,6 +123,36 @@ func ParseFile(name string, data []byte) (*File, error) {
 			} else {
 				f.Placement.Replicas = n
 			}
+		case "read_quorum":
+			q, err := strconv.Atoi(v.Value)
+			if v.Kind != yaml.ScalarNode || err != nil || q < 1 {
+				return nil, fail(v, "read_quorum must be a whole number of at least 1, not %q", v.Value)
+			}
+			f.Replication.ReadQuorum = q
+		case "read_repair":
+			switch v.Value {
+			case RepairOff, RepairAsync, RepairSync:
+				f.Replication.ReadRepair = v.Value
+			default:
+				return nil, fail(v, "unknown read_repair %q: use off, async or sync", v.Value)
+			}
+		case "hinted_handoff":
+			b, err := strconv.ParseBool(v.Value)
+			if v.Kind != yaml.ScalarNode || err != nil {
+				return nil, fail(v, "hinted_handoff must be true or false, not %q", v.Value)
+			}
+			f.Replication.HintedHandoff = b
+		case "anti_entropy":
+			d, err := parseInterval(v.Value)
+			if v.Kind != yaml.ScalarNode || err != nil {
+				return nil, fail(v, "anti_entropy must be an interval such as 30s, or 0 (off), not %q", v.Value)
+			}
+			f.Replication.AntiEntropy = d
+		case "rebalance":
+			if v.Value != "auto" && v.Value != "manual" {
+				return nil, fail(v, "rebalance must be auto or manual, not %q", v.Value)
+			}
+			f.Rebalance = v.Value
 		case "nodes":
 			nodes, err := parseNodes(v, fail)
 			if err != nil {
@@ -123,10 +160,13 @@ func ParseFile(name string, data []byte) (*File, error) {
 			}
 			f.Nodes = nodes
 		default:
-			return nil, fail(k, "unknown field %q (the fields are mode, write_quorum, placement, vnodes, replicas and nodes)", k.Value)
+			return nil, fail(k, "unknown field %q (the fields are mode, write_quorum, placement, vnodes, replicas, read_quorum, read_repair, hinted_handoff, anti_entropy, rebalance and nodes)", k.Value)
 		}
 	}
 	if err := f.Placement.Validate(); err != nil {
+		return nil, &ConfigError{File: name, Msg: err.Error()}
+	}
+	if _, err := f.Replication.normalize(); err != nil {
 		return nil, &ConfigError{File: name, Msg: err.Error()}
 	}
 	return f, nil

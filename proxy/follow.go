@@ -311,8 +311,7 @@ func (f *follower) publishSync() {
 	if b == nil {
 		return
 	}
-	v := nodeView(b.name, b.url, b.up, b.reason)
-	v.Count, v.Keys = f.view()
+	v := f.p.viewOf(b)
 	f.p.hub.Publish(web.Event{Type: web.EventNode, Node: f.name, Change: web.ChangeSync, View: &v})
 }
 

@@ -26,10 +26,12 @@ import (
 
 // Config configures a Proxy. The zero value of a field means its default.
 type Config struct {
-	File        *File             // the config file; nil runs with registered nodes only
-	Mode        Mode              // overrides File.Mode when set
-	WriteQuorum int               // overrides File.WriteQuorum when > 0
-	Placement   *placement.Config // its non-zero fields override the state's and File's
+	File          *File              // the config file; nil runs with registered nodes only
+	Mode          Mode               // overrides File.Mode when set
+	WriteQuorum   int                // overrides File.WriteQuorum when > 0
+	Placement     *placement.Config  // its non-zero fields override the state's and File's
+	Replication   *ReplicationConfig // overrides the state's and File's when set
+	RebalanceAuto bool               // rebalance after every membership change (also File's rebalance: auto)
 
 	Host    string        // address to listen on; default 127.0.0.1
 	Port    int           // 0 picks a free port
@@ -78,22 +80,34 @@ type Proxy struct {
 	version atomic.Uint64 // bumped on every data change the proxy makes or sees
 	bufs    kvapi.Buffers
 
-	maxGather int64 // bytes of node data in one /state?format=json
+	maxGather int64         // bytes of node data in one /state?format=json
+	faults    faults        // the instructor's faults on calls to nodes
+	clock     *kvapi.Clock  // stamps the versions of replicated writes ("proxy")
+	acked     acked         // latest acknowledged version per key, for stale reads
+	hints     hintStore     // writes down owners missed
+	seconds   seconds       // answers per second, for the availability strip
+	placing   placeState    // misplaced keys and rebalances
+	checks    checkRuns     // the page's linearizability checks
+	divergent atomic.Int64  // keys anti-entropy last found divergent
+	aeKick    chan struct{} // the anti-entropy interval changed
 
-	mu         sync.Mutex // serializes table rebuilds
-	mode       Mode
-	place      placement.Config // normalized
-	liveMode   bool             // the mode was set live: keep it across restarts
-	livePlace  bool             // the placement was set live: keep it across restarts
-	quorum     int
-	members    []registry.Member
-	clients    map[clientKey]*nodeClient
-	followers  map[string]*follower
-	retired    []*follower // cancelled, maybe still ending
-	started    bool
-	rejoining  map[string]bool // nodes known before a restart that have not rejoined
-	warmUntil  time.Time       // until then, replicated writes wait for them
-	rejoinLeft atomic.Int32    // len(rejoining), read on the request path
+	mu          sync.Mutex // serializes table rebuilds
+	mode        Mode
+	place       placement.Config  // normalized
+	liveMode    bool              // the mode was set live: keep it across restarts
+	livePlace   bool              // the placement was set live: keep it across restarts
+	liveRepl    bool              // R, W and the repairs were set live: keep them across restarts
+	repl        ReplicationConfig // R, read repair, hints, anti-entropy, pinned reads
+	replicasSet bool              // N was set (config, flag, admin); else every node under mode: replication
+	quorum      int
+	members     []registry.Member
+	clients     map[clientKey]*nodeClient
+	followers   map[string]*follower
+	retired     []*follower // cancelled, maybe still ending
+	started     bool
+	rejoining   map[string]bool // nodes known before a restart that have not rejoined
+	warmUntil   time.Time       // until then, replicated writes wait for them
+	rejoinLeft  atomic.Int32    // len(rejoining), read on the request path
 
 	tun    *tunnel.Tunnel
 	server *serve.Server
@@ -130,8 +144,9 @@ func New(cfg Config) (*Proxy, error) {
 	if _, err := ParseMode(string(mode)); err != nil {
 		return nil, err
 	}
-	quorum := max(cmp.Or(cfg.WriteQuorum, cfg.File.WriteQuorum), 1)
+	quorum := max(cmp.Or(cfg.WriteQuorum, saved.WriteQuorum, cfg.File.WriteQuorum), 1)
 	place := cfg.File.Placement
+	replicasSet := cfg.File.Placement.Replicas > 0 || saved.ReplicasSet
 	if saved.Placement != nil {
 		place = *saved.Placement
 	}
@@ -139,9 +154,20 @@ func New(cfg Config) (*Proxy, error) {
 		place.Strategy = cmp.Or(f.Strategy, place.Strategy)
 		place.VNodes = cmp.Or(f.VNodes, place.VNodes)
 		place.Replicas = cmp.Or(f.Replicas, place.Replicas)
+		replicasSet = replicasSet || f.Replicas > 0
 	}
 	place, err := place.Normalize()
 	if err != nil {
+		return nil, err
+	}
+	repl := cfg.File.Replication
+	if saved.Replication != nil {
+		repl = *saved.Replication
+	}
+	if cfg.Replication != nil {
+		repl = *cfg.Replication
+	}
+	if repl, err = repl.normalize(); err != nil {
 		return nil, err
 	}
 	if cfg.Token == "" || cfg.AdminToken == "" {
@@ -152,23 +178,30 @@ func New(cfg Config) (*Proxy, error) {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	p := &Proxy{
-		cfg:       cfg,
-		log:       log,
-		limits:    kvapi.Limits{MaxBody: cfg.MaxBody, MaxKey: cfg.MaxKey},
-		origins:   serve.NewOrigins(cfg.Origins),
-		maxGather: defaultMaxGather,
-		mode:      mode,
-		quorum:    quorum,
-		place:     place,
-		liveMode:  cfg.Mode == "" && saved.Mode != "",
-		livePlace: cfg.Placement == nil && saved.Placement != nil,
-		clients:   map[clientKey]*nodeClient{},
-		followers: map[string]*follower{},
-		done:      make(chan struct{}),
+		cfg:         cfg,
+		log:         log,
+		limits:      kvapi.Limits{MaxBody: cfg.MaxBody, MaxKey: cfg.MaxKey},
+		origins:     serve.NewOrigins(cfg.Origins),
+		maxGather:   defaultMaxGather,
+		mode:        mode,
+		quorum:      quorum,
+		place:       place,
+		liveMode:    cfg.Mode == "" && saved.Mode != "",
+		livePlace:   cfg.Placement == nil && saved.Placement != nil,
+		liveRepl:    cfg.Replication == nil && cfg.WriteQuorum == 0 && (saved.Replication != nil || saved.WriteQuorum > 0),
+		repl:        repl,
+		replicasSet: replicasSet,
+		clock:       kvapi.NewClock(time.Now),
+		aeKick:      make(chan struct{}, 1),
+		clients:     map[clientKey]*nodeClient{},
+		followers:   map[string]*follower{},
+		done:        make(chan struct{}),
 	}
 	p.join = web.NewJoinPage(web.JoinOptions{Info: p.joinInfo, Downloads: cfg.Downloads})
 	p.hub = web.NewHub(web.HubOptions{Snapshot: p.snapshot, Origins: cfg.Origins, ClientAddr: serve.ClientAddr, Logger: log})
-	p.table.Store(&table{mode: mode, quorum: quorum, byName: map[string]*backend{}, place: mustPlace(place, nil)})
+	p.table.Store(&table{mode: mode, quorum: quorum, repl: repl, byName: map[string]*backend{}, place: mustPlace(place, nil)})
+	p.hints.changed = p.hintsChanged
+	p.placing.auto = cfg.RebalanceAuto || cfg.File.Rebalance == "auto"
 	p.rejoining = map[string]bool{}
 	for _, n := range saved.Nodes {
 		p.rejoining[n.Name] = true
@@ -236,7 +269,12 @@ func (p *Proxy) persist() {
 			place := p.place
 			s.Placement = &place
 		}
-		s.WriteQuorum, s.Nodes, s.Locked = 0, nodes, p.reg.Locked()
+		s.WriteQuorum, s.Replication, s.ReplicasSet = 0, nil, p.replicasSet
+		if p.liveRepl {
+			repl := p.repl
+			s.WriteQuorum, s.Replication = p.quorum, &repl
+		}
+		s.Nodes, s.Locked = nodes, p.reg.Locked()
 	})
 	if err != nil {
 		p.log.Error("cannot save the class's state; a restart would forget the latest changes", "err", err)
@@ -362,11 +400,16 @@ func (p *Proxy) Start(ctx context.Context) error {
 		defer close(regDone)
 		p.reg.Run(runCtx)
 	}()
+	var loops sync.WaitGroup
+	loops.Go(func() { p.runSeconds(runCtx.Done()) })
+	loops.Go(func() { p.runAntiEntropy(runCtx) })
+	p.scanSoon()
 	srv.Start()
 	go func() {
 		<-runCtx.Done()
 		cancel()
 		<-regDone
+		loops.Wait()
 		p.reg.Close()
 		p.hub.Close()
 		p.server.Shutdown()
@@ -468,6 +511,7 @@ func (p *Proxy) setMode(mode Mode) {
 	p.mode, p.liveMode = mode, true
 	p.rebuild()
 	p.persist()
+	p.scanSoon()
 }
 
 // setPlacement switches the placement strategy, live; keys stay where they
@@ -482,6 +526,7 @@ func (p *Proxy) setPlacement(cfg placement.Config) error {
 	p.rebuild()
 	p.persist()
 	p.mu.Unlock()
+	p.scanSoon()
 	p.hub.Publish(web.Event{Type: web.EventMode, Mode: p.table.Load().mode.String(), Placement: string(cfg.Strategy), Replicas: cfg.Replicas})
 	p.log.Info("placement changed", "placement", cfg.Strategy, "vnodes", cfg.VNodes, "replicas", cfg.Replicas)
 	return nil
@@ -497,7 +542,8 @@ func (p *Proxy) setLocked(locked bool) {
 
 // rebuild makes and swaps in a new table; p.mu is held.
 func (p *Proxy) rebuild() {
-	t, stale := buildTable(p.mode, p.quorum, p.place, p.members, p.clients, p.newClient)
+	n := replicasOf(p.mode, p.place, p.replicasSet)
+	t, stale := buildTable(p.mode, p.quorum, p.repl, n, p.place, p.members, p.clients, p.newClient)
 	p.table.Store(t)
 	for _, c := range stale {
 		c.close()
@@ -536,6 +582,7 @@ func (p *Proxy) notify(c registry.Change) {
 	if f != nil {
 		view.Count, _ = f.view()
 	}
+	p.decorate(&view)
 	ev := web.Event{Type: web.EventNode, Node: c.Member.Name, Change: pageChange(c.Kind), View: &view}
 	switch c.Kind {
 	case registry.ChangeJoin, registry.ChangeLeave, registry.ChangeKick:
@@ -544,6 +591,27 @@ func (p *Proxy) notify(c registry.Change) {
 		ev.Order = p.table.Load().place.Nodes()
 	}
 	p.hub.Publish(ev)
+	switch c.Kind {
+	case registry.ChangeJoin, registry.ChangeLeave, registry.ChangeKick:
+		if c.Kind != registry.ChangeJoin {
+			p.hints.drop(m.Name)
+		}
+		p.scanSoon()
+	case registry.ChangeUp:
+		if p.hints.count(m.Name) > 0 {
+			go p.replayHints(m.Name)
+		}
+	}
+}
+
+// hintsChanged tells the page a node's count of hints.
+func (p *Proxy) hintsChanged(name string, n int) {
+	b := p.table.Load().byName[name]
+	if b == nil || p.hub.Clients() == 0 {
+		return
+	}
+	v := p.viewOf(b)
+	p.hub.Publish(web.Event{Type: web.EventNode, Node: name, Change: web.ChangeSync, View: &v})
 }
 
 // pageChange maps a registry change to the page's word for it: the one

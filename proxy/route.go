@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bytes"
+	"errors"
 	"maps"
 	"net/http"
 	"slices"
@@ -15,6 +16,12 @@ import (
 	"github.com/kvclass/kvclass/kvapi"
 	"github.com/kvclass/kvclass/web"
 )
+
+// This file is the request path of the data API, in three steps: kvapi
+// parses the request, the table names the key's owners (placement), and
+// the proxy calls them: one owner (the seed's sharding) in single, several
+// in read and write, which apply the read and write quorums, versions and
+// repairs of replication.go and hints.go.
 
 // nodeFailed is the 502 for a call to b that failed.
 func nodeFailed(b *backend, err error) *kvapi.Error {
@@ -36,11 +43,15 @@ func nodeDown(b *backend) *kvapi.Error {
 
 var errNoNodes = kvapi.Errorf(http.StatusServiceUnavailable, "No nodes: the proxy has no node to call yet.")
 
-// relay writes a node's answer unchanged: status, body and content type,
-// plus the NodeHeader. A joined node is a student's machine, so the answer
-// also gets headers that stop a browser from running anything in it on the
-// proxy's origin: a node answering text/html with a script gets no script.
+// relay writes a node's answer unchanged: status, body, content type and
+// version, plus the NodeHeader. A joined node is a student's machine, so
+// the answer also gets headers that stop a browser from running anything in
+// it on the proxy's origin: a node answering text/html with a script gets
+// no script.
 func relay(w http.ResponseWriter, resp *fasthttp.Response, nodes string) {
+	if v := resp.Header.Peek(kvapi.VersionHeader); len(v) > 0 {
+		w.Header().Set(kvapi.VersionHeader, string(v))
+	}
 	writeRelayed(w, resp.StatusCode(), resp.Header.ContentType(), resp.Body(), nodes)
 }
 
@@ -61,6 +72,14 @@ var (
 	sandboxed = []string{"default-src 'none'; sandbox"}
 )
 
+// request is one client request on its way to the nodes.
+type request struct {
+	op      kvapi.Op
+	key     string
+	body    []byte        // a put's body, as the client sent it
+	version kvapi.Version // the client's X-Kvclass-Version; zero when none
+}
+
 // data serves /get, /put and /delete.
 func (p *Proxy) data(w http.ResponseWriter, r *http.Request, op kvapi.Op) {
 	key, apiErr := p.limits.Key(r, op)
@@ -68,12 +87,16 @@ func (p *Proxy) data(w http.ResponseWriter, r *http.Request, op kvapi.Op) {
 		kvapi.WriteError(w, apiErr)
 		return
 	}
-	var body []byte
+	req := request{op: op, key: key}
+	if req.version, apiErr = kvapi.ParseVersionHeader(r.Header); apiErr != nil {
+		kvapi.WriteError(w, apiErr)
+		return
+	}
 	if op == kvapi.OpPut {
 		buf := p.bufs.Get()
 		defer p.bufs.Put(buf)
-		if body, apiErr = p.limits.ReadBody(r, buf); apiErr == nil {
-			apiErr = kvapi.CheckValue(body)
+		if req.body, apiErr = p.limits.ReadBody(r, buf); apiErr == nil {
+			apiErr = kvapi.CheckValue(req.body)
 		}
 		if apiErr != nil {
 			kvapi.WriteError(w, apiErr)
@@ -82,53 +105,136 @@ func (p *Proxy) data(w http.ResponseWriter, r *http.Request, op kvapi.Op) {
 	}
 	t := p.table.Load()
 	if len(t.nodes) == 0 {
-		kvapi.WriteError(w, errNoNodes)
-		p.feed(op.Name, key, nil, "error", errNoNodes.Status, errNoNodes.Message)
+		p.fail(w, req, nil, errNoNodes)
 		return
 	}
-	if t.mode == Replication {
-		if n := p.stillRejoining(); n > 0 && op != kvapi.OpGet {
+	var buf [8]*backend
+	owners := t.ownersOf(key, buf[:0])
+	switch {
+	case len(owners) == 1 && t.repl.ReadQuorum == 1:
+		p.single(w, t, owners[0], req)
+	case op == kvapi.OpGet:
+		p.read(w, t, owners, req)
+	default:
+		if n := p.stillRejoining(); n > 0 {
 			w.Header().Set("Retry-After", "2")
-			f := kvapi.Errorf(http.StatusServiceUnavailable, "The proxy restarted and "+strconv.Itoa(n)+" of its nodes have not rejoined yet; a write now would leave them behind. Try again in a moment.")
-			kvapi.WriteError(w, f)
-			p.feed(op.Name, key, nil, "error", f.Status, f.Message)
+			p.fail(w, req, nil, kvapi.Errorf(http.StatusServiceUnavailable, "The proxy restarted and "+strconv.Itoa(n)+" of its nodes have not rejoined yet; a write now would leave them behind. Try again in a moment."))
 			return
 		}
-		if op == kvapi.OpGet {
-			p.replicatedGet(w, t, t.nodes, key)
-		} else {
-			p.replicatedWrite(w, t, t.nodes, op, key, body)
-		}
-		return
+		p.write(w, t, owners, req, true)
 	}
-	if t.place.Replicas() > 1 {
-		// Sharding with replicas: each key on its owners, primary first.
-		var buf [8]*backend
-		owners := t.owners(key, buf[:0])
-		if op == kvapi.OpGet {
-			p.replicatedGet(w, t, owners, key)
-		} else {
-			p.replicatedWrite(w, t, owners, op, key, body)
-		}
-		return
-	}
-	b := t.owner(key)
+}
+
+// fail answers err and reports it to the page.
+func (p *Proxy) fail(w http.ResponseWriter, req request, nodes []string, err *kvapi.Error) {
+	kvapi.WriteError(w, err)
+	p.feed(web.Event{Op: req.op.Name, Key: req.key, Nodes: nodes, Result: "error", Status: err.Status, Error: err.Message})
+}
+
+// single serves a request whose key has one owner, as the seed's sharding
+// did: the owner's answer is relayed as it is. A read that misses on the
+// owner says where the key is when it sits elsewhere (a membership or
+// placement change left it there), and is served from there while a
+// rebalance is moving it.
+func (p *Proxy) single(w http.ResponseWriter, t *table, b *backend, req request) {
 	if !b.up {
-		f := nodeDown(b)
-		kvapi.WriteError(w, f)
-		p.feed(op.Name, key, []string{b.name}, "error", f.Status, f.Message)
+		p.fail(w, req, []string{b.name}, nodeDown(b))
 		return
 	}
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseResponse(resp)
-	if err := b.client.call(op.Methods[0], op.Path, key, body, resp); err != nil {
-		f := nodeFailed(b, err)
-		kvapi.WriteError(w, f)
-		p.feed(op.Name, key, []string{b.name}, "error", f.Status, f.Message)
+	nc := nodeCall{method: req.op.Methods[0], path: req.op.Path, key: req.key, body: req.body}
+	// A write through the proxy carries the proxy's version (unless the
+	// client sent one), so that every write the class makes through the
+	// proxy is ordered by one clock, whichever node stores it: a key moved
+	// by a rebalance never looks newer than a later write on its owner.
+	stamped := req.op != kvapi.OpGet && req.version.IsZero()
+	if req.op != kvapi.OpGet {
+		v := req.version
+		if stamped {
+			v = p.stamp()
+		}
+		nc.version = v.String()
+	}
+	if err := p.callNode(b, nc, resp); err != nil {
+		p.fail(w, req, []string{b.name}, nodeFailed(b, err))
 		return
 	}
+	status := resp.StatusCode()
+	if status == http.StatusConflict && stamped {
+		// The node holds a newer version, written around the proxy: a seed
+		// client's write still wins, with a version past it.
+		p.clock.Observe(answerVersion(resp).HLC)
+		nc.version = p.stamp().String()
+		resp.Reset()
+		if err := p.callNode(b, nc, resp); err != nil {
+			p.fail(w, req, []string{b.name}, nodeFailed(b, err))
+			return
+		}
+		status = resp.StatusCode()
+	}
+	ev := web.Event{Op: req.op.Name, Key: req.key, Nodes: []string{b.name}, Result: result(req.op.Name, status), Status: status}
+	v := answerVersion(resp)
+	if !v.IsZero() {
+		p.clock.Observe(v.HLC)
+	}
+	switch {
+	case status == http.StatusOK && req.op != kvapi.OpGet:
+		p.acked.record(req.key, v)
+	case status == http.StatusOK:
+		p.noteStale(&ev, b.name, v)
+	case status == http.StatusNotFound && req.op == kvapi.OpGet:
+		if holder := p.misplacedHolder(t, req.key, b.name); holder != nil {
+			ev.Misplaced = holder.name
+			if p.serveMoving(w, holder, req, &ev) {
+				p.feed(ev)
+				return
+			}
+			if p.placing.running.Load() {
+				// The key may have moved between the two calls: ask its
+				// owner again.
+				resp.Reset()
+				if err := p.callNode(b, nc, resp); err == nil && resp.StatusCode() == http.StatusOK {
+					ev.Misplaced, ev.Result, ev.Status = "", "hit", http.StatusOK
+					relay(w, resp, b.name)
+					p.feed(ev)
+					return
+				}
+			}
+			w.Header().Set(kvapi.MisplacedHeader, holder.name)
+		}
+	}
+	if !v.IsZero() {
+		ev.Version = v.String()
+	}
 	relay(w, resp, b.name)
-	p.feed(op.Name, key, []string{b.name}, result(op.Name, resp.StatusCode()), resp.StatusCode(), "")
+	p.feed(ev)
+}
+
+// answerVersion is the version a node's answer carries; zero when none (a
+// node without versions) or malformed.
+func answerVersion(resp *fasthttp.Response) kvapi.Version {
+	raw := resp.Header.Peek(kvapi.VersionHeader)
+	if len(raw) == 0 {
+		return kvapi.Version{}
+	}
+	v, err := kvapi.ParseVersion(string(raw))
+	if err != nil {
+		return kvapi.Version{}
+	}
+	return v
+}
+
+// noteStale marks a read's feed event stale when it returned an older
+// version than one the proxy acknowledged to a client.
+func (p *Proxy) noteStale(ev *web.Event, node string, v kvapi.Version) {
+	if v.IsZero() {
+		return
+	}
+	if last, stale := p.acked.staleness(ev.Key, v); stale {
+		ev.Result = "stale"
+		ev.Stale = node + " stale: " + shortVersion(v) + " < " + shortVersion(last)
+	}
 }
 
 // result names the outcome of a node's answer for the request feed.
@@ -145,26 +251,43 @@ func result(op string, status int) string {
 }
 
 // feed reports a served request to the live page, if anyone watches, and
-// marks the gathered state stale after a write.
-func (p *Proxy) feed(op, key string, nodes []string, res string, status int, errMsg string) {
-	if op != "GET" {
+// marks the gathered state stale after a write. ev is a request event; its
+// type is set here.
+func (p *Proxy) feed(ev web.Event) {
+	if ev.Op != "GET" {
 		p.version.Add(1)
 	}
+	p.seconds.count(ev.Status)
 	if p.hub.Clients() == 0 {
 		return
 	}
-	p.hub.Publish(web.Event{Type: web.EventRequest, Op: op, Key: key, Nodes: nodes, Result: res, Status: status, Error: errMsg})
+	ev.Type = web.EventRequest
+	p.hub.Publish(ev)
 }
 
-// replicatedGet asks the up nodes in order and relays the first 200. A key
-// that every node answered 404 for is 404; if a node failed and none had the
-// key, the answer is 502 naming the failures.
-func (p *Proxy) replicatedGet(w http.ResponseWriter, t *table, targets []*backend, key string) {
+// read serves a GET of a key with several owners. With R = 1 (the seed's
+// read) it asks the up owners one after another and relays the first 200;
+// with R > 1 it asks them all at once, waits for R answers and returns the
+// newest version, repairing the owners that answered older ones.
+func (p *Proxy) read(w http.ResponseWriter, t *table, owners []*backend, req request) {
+	up := upOf(owners)
+	if pin := t.repl.PinRead; pin != "" {
+		if i := slices.IndexFunc(up, func(b *backend) bool { return b.name == pin }); i > 0 {
+			up = append([]*backend{up[i]}, slices.Delete(slices.Clone(up), i, i+1)...)
+		}
+	}
+	if len(up) == 0 {
+		p.fail(w, req, nil, &kvapi.Error{Status: http.StatusServiceUnavailable, Message: "Every owner of the key is down.", Nodes: downReasons(owners)})
+		return
+	}
+	if t.repl.ReadQuorum > 1 {
+		p.quorumRead(w, t, owners, up, req)
+		return
+	}
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseResponse(resp)
 	failed := map[string]string{}
 	var miss []string
-	up := upOf(targets)
 	deadline := time.Now().Add(p.cfg.Timeout)
 	for i, b := range up {
 		// One timeout for the whole request: a node gets half of what is
@@ -179,13 +302,19 @@ func (p *Proxy) replicatedGet(w http.ResponseWriter, t *table, targets []*backen
 			continue
 		}
 		resp.Reset()
-		if err := b.client.callWithin(budget, fasthttp.MethodGet, "/get", key, nil, resp); err != nil {
+		if err := p.callNode(b, nodeCall{method: fasthttp.MethodGet, path: "/get", key: req.key, timeout: budget}, resp); err != nil {
 			failed[b.name] = err.Error()
 			continue
 		}
 		if resp.StatusCode() == http.StatusOK {
+			ev := web.Event{Op: "GET", Key: req.key, Nodes: []string{b.name}, Result: "hit", Status: http.StatusOK}
+			v := answerVersion(resp)
+			if !v.IsZero() {
+				ev.Version = v.String()
+			}
+			p.noteStale(&ev, b.name, v)
 			relay(w, resp, b.name)
-			p.feed("GET", key, []string{b.name}, "hit", http.StatusOK, "")
+			p.feed(ev)
 			return
 		}
 		if resp.StatusCode() != http.StatusNotFound {
@@ -194,29 +323,164 @@ func (p *Proxy) replicatedGet(w http.ResponseWriter, t *table, targets []*backen
 		}
 		miss = append(miss, b.name)
 	}
-	var f *kvapi.Error
-	switch {
-	case len(failed) > 0:
-		f = &kvapi.Error{Status: http.StatusBadGateway, Message: "The key was not found, and some nodes failed: " + kvapi.Names(failed, ", ") + ".", Nodes: failed}
-	case len(miss) == 0:
-		f = &kvapi.Error{Status: http.StatusServiceUnavailable, Message: "Every node is down.", Nodes: downReasons(targets)}
-	default:
-		w.Header().Set(kvapi.NodeHeader, strings.Join(miss, ","))
-		kvapi.WriteJSON(w, http.StatusNotFound, kvapi.NotFound(key).JSON())
-		p.feed("GET", key, miss, "miss", http.StatusNotFound, "")
+	if len(failed) > 0 {
+		p.fail(w, req, nil, &kvapi.Error{Status: http.StatusBadGateway, Message: "The key was not found, and some nodes failed: " + kvapi.Names(failed, ", ") + ".", Nodes: failed})
 		return
 	}
-	kvapi.WriteError(w, f)
-	p.feed("GET", key, nil, "error", f.Status, f.Message)
+	w.Header().Set(kvapi.NodeHeader, strings.Join(miss, ","))
+	kvapi.WriteJSON(w, http.StatusNotFound, kvapi.NotFound(req.key).JSON())
+	p.feed(web.Event{Op: "GET", Key: req.key, Nodes: miss, Result: "miss", Status: http.StatusNotFound})
+}
+
+// copyOf is one owner's copy of a key, as a read found it.
+type copyOf struct {
+	b       *backend
+	status  int           // 200 or 404 when the node answered
+	version kvapi.Version // zero: no version (absent, or a node without versions)
+	body    []byte        // a 200's body, {"value": V}
+	ctype   []byte
+	err     error
+}
+
+// newer reports whether c is a newer copy than d: a higher version; at the
+// same version, a value over an absence.
+func (c *copyOf) newer(d *copyOf) bool {
+	if x := c.version.Compare(d.version); x != 0 {
+		return x > 0
+	}
+	return c.status == http.StatusOK && d.status != http.StatusOK
+}
+
+// quorumRead asks every up owner at once, waits for R of them, and answers
+// the newest copy. Owners that answered older copies are repaired with the
+// newest (read repair): in the background ("async"), or before the answer,
+// until the newest copy is on W owners ("sync", the ABD write-back).
+func (p *Proxy) quorumRead(w http.ResponseWriter, t *table, owners, up []*backend, req request) {
+	need := min(t.repl.ReadQuorum, len(owners))
+	results := make(chan copyOf, len(up))
+	for _, b := range up {
+		go func() {
+			resp := fasthttp.AcquireResponse()
+			defer fasthttp.ReleaseResponse(resp)
+			c := copyOf{b: b}
+			if c.err = p.callNode(b, nodeCall{method: fasthttp.MethodGet, path: "/get", key: req.key}, resp); c.err == nil {
+				c.status = resp.StatusCode()
+				c.version = answerVersion(resp)
+				if c.status == http.StatusOK {
+					c.body = bytes.Clone(resp.Body())
+					c.ctype = bytes.Clone(resp.Header.ContentType())
+				} else if c.status != http.StatusNotFound {
+					c.err = errors.New("answered " + strconv.Itoa(c.status))
+				}
+			}
+			results <- c
+		}()
+	}
+	var answers []copyOf
+	failed := map[string]string{}
+	for range up {
+		c := <-results
+		if c.err != nil {
+			failed[c.b.name] = c.err.Error()
+		} else {
+			answers = append(answers, c)
+		}
+		if len(answers) >= need {
+			break
+		}
+	}
+	if len(answers) < need {
+		maps.Copy(failed, downReasons(owners))
+		p.fail(w, req, nil, &kvapi.Error{Status: http.StatusServiceUnavailable,
+			Message: "Read quorum not reached: " + strconv.Itoa(len(answers)) + " of " + strconv.Itoa(len(owners)) + " owners answered, R is " + strconv.Itoa(need) + ".", Nodes: failed})
+		return
+	}
+	newest := &answers[0]
+	for i := range answers {
+		if answers[i].newer(newest) {
+			newest = &answers[i]
+		}
+	}
+	var stale []*backend
+	names := make([]string, 0, len(answers))
+	for i := range answers {
+		names = append(names, answers[i].b.name)
+		if newest.newer(&answers[i]) {
+			stale = append(stale, answers[i].b)
+		}
+	}
+	if len(stale) > 0 && t.repl.ReadRepair != RepairOff && !newest.version.IsZero() {
+		if t.repl.ReadRepair == RepairSync {
+			// ABD: the newest copy must be on W owners before it is read.
+			have := len(answers) - len(stale)
+			p.repair(req.key, newest, stale, max(t.quorum-have, 0))
+		} else {
+			go p.repair(req.key, newest, stale, 0)
+		}
+	}
+	ev := web.Event{Op: "GET", Key: req.key, Nodes: names, Status: newest.status}
+	if !newest.version.IsZero() {
+		ev.Version = newest.version.String()
+		w.Header().Set(kvapi.VersionHeader, ev.Version)
+	}
+	if newest.status != http.StatusOK {
+		ev.Result = "miss"
+		w.Header().Set(kvapi.NodeHeader, strings.Join(names, ","))
+		kvapi.WriteJSON(w, http.StatusNotFound, kvapi.NotFound(req.key).JSON())
+		p.feed(ev)
+		return
+	}
+	ev.Result = "hit"
+	p.noteStale(&ev, newest.b.name, newest.version)
+	writeRelayed(w, http.StatusOK, newest.ctype, newest.body, strings.Join(names, ","))
+	p.feed(ev)
+}
+
+// repair writes the newest copy back to the owners that hold older ones
+// (read repair). With need > 0 it waits until need of them stored it (or
+// every one answered); with need 0 it waits for all, in the caller's
+// goroutine of choice.
+func (p *Proxy) repair(key string, newest *copyOf, stale []*backend, need int) {
+	nc := nodeCall{key: key, version: newest.version.String()}
+	if newest.status == http.StatusOK {
+		nc.method, nc.path, nc.body = fasthttp.MethodPost, "/put", newest.body
+	} else {
+		nc.method, nc.path = fasthttp.MethodDelete, "/delete"
+	}
+	done := make(chan bool, len(stale))
+	for _, b := range stale {
+		go func() {
+			resp := fasthttp.AcquireResponse()
+			defer fasthttp.ReleaseResponse(resp)
+			err := p.callNode(b, nc, resp)
+			// 409: the owner already has a newer copy; 404: a delete
+			// that recorded the tombstone. Both leave it repaired.
+			ok := err == nil && (resp.StatusCode() == http.StatusOK || resp.StatusCode() == http.StatusConflict || resp.StatusCode() == http.StatusNotFound)
+			if ok {
+				p.feed(web.Event{Op: "REPAIR", Key: key, Nodes: []string{b.name}, Result: "ok", Status: resp.StatusCode(), Version: nc.version})
+			}
+			done <- ok
+		}()
+	}
+	stored := 0
+	for range stale {
+		if <-done {
+			stored++
+		}
+		if need > 0 && stored >= need {
+			return
+		}
+	}
 }
 
 // outcome is one node's answer to a replicated write.
 type outcome struct {
-	i      int // the node's position among the up nodes
+	i      int // the node's position among the up owners
 	b      *backend
 	status int
 	body   []byte
 	ctype  []byte
+	stored kvapi.Version // a 409's stored version
 	err    error
 }
 
@@ -230,20 +494,34 @@ const (
 	maxGrace = 200 * time.Millisecond
 )
 
-// replicatedWrite sends a put or delete to every up node at once. A put
-// succeeds when at least quorum nodes stored it; a delete when any node had
-// the key. It answers once the outcome is decided and every other replica
-// has answered or a short grace has passed (see writeGrace); replicas that
-// answer later are reported to the page and the log as late.
-func (p *Proxy) replicatedWrite(w http.ResponseWriter, t *table, targets []*backend, op kvapi.Op, key string, body []byte) {
-	up := upOf(targets)
-	need := 1
-	if op == kvapi.OpPut {
-		need = t.quorum
+// write sends a put or delete to every up owner at once, with one version
+// (the client's, or one the proxy stamps), so that every copy is the same
+// copy. A put succeeds when W owners stored it; a delete when W owners
+// recorded it and one had the key. A down owner's copy is kept as a hint
+// when hinted handoff is on. An owner that holds a newer version written
+// around the proxy (409) makes the proxy stamp a newer one and try again,
+// once: a seed client's write always wins.
+func (p *Proxy) write(w http.ResponseWriter, t *table, owners []*backend, req request, retry bool) {
+	up := upOf(owners)
+	need := t.quorum
+	v := req.version
+	stamped := v.IsZero()
+	if stamped {
+		v = p.stamp()
 	}
+	version := v.String()
 	// The body buffer goes back to its pool when this handler returns, and
-	// late replicas may still be sending it.
-	body = bytes.Clone(body)
+	// late replicas and hints may still use it.
+	body := bytes.Clone(req.body)
+	req.body = body
+	if t.repl.HintedHandoff {
+		for _, b := range owners {
+			if !b.up {
+				p.hints.add(b.name, hint{op: req.op, key: req.key, body: body, version: version})
+			}
+		}
+	}
+	nc := nodeCall{method: req.op.Methods[0], path: req.op.Path, key: req.key, body: body, version: version}
 	results := make(chan outcome, len(up))
 	for i, b := range up {
 		if !b.client.startWrite() {
@@ -255,10 +533,13 @@ func (p *Proxy) replicatedWrite(w http.ResponseWriter, t *table, targets []*back
 			resp := fasthttp.AcquireResponse()
 			defer fasthttp.ReleaseResponse(resp)
 			o := outcome{i: i, b: b}
-			if o.err = b.client.call(op.Methods[0], op.Path, key, body, resp); o.err == nil {
+			if o.err = p.callNode(b, nc, resp); o.err == nil {
 				o.status = resp.StatusCode()
 				o.body = bytes.Clone(resp.Body())
 				o.ctype = bytes.Clone(resp.Header.ContentType())
+				if o.status == http.StatusConflict {
+					o.stored = answerVersion(resp)
+				}
 			}
 			results <- o
 		}()
@@ -276,7 +557,7 @@ func (p *Proxy) replicatedWrite(w http.ResponseWriter, t *table, targets []*back
 	start := time.Now()
 	var outs []outcome
 	var grace <-chan time.Time
-	ok, promptIn := 0, 0
+	acks, promptIn := 0, 0
 collect:
 	for len(outs) < len(up) {
 		select {
@@ -288,13 +569,13 @@ collect:
 			if !wasLate[o.i] {
 				promptIn++
 			}
-			if o.err == nil && o.status == http.StatusOK {
-				ok++
+			if o.err == nil && (o.status == http.StatusOK || req.op == kvapi.OpDelete && o.status == http.StatusNotFound) {
+				acks++
 			}
-			if ok >= need && promptIn >= prompt {
+			if acks >= need && promptIn >= prompt {
 				break collect
 			}
-			if ok >= need && grace == nil {
+			if acks >= need && grace == nil {
 				wait := min(max(2*time.Since(start), minGrace), maxGrace)
 				grace = time.After(wait)
 			}
@@ -312,68 +593,100 @@ collect:
 				b.client.answered(false)
 			}
 		}
-		go p.reportLate(op, key, late, results)
+		go p.reportLate(req, version, late, results, t.repl.HintedHandoff)
 	}
 	slices.SortFunc(outs, func(a, b outcome) int { return a.i - b.i }) // node order
 
 	var okNodes, missNodes []string
 	var first *outcome
+	var newer kvapi.Version
 	failed := map[string]string{}
 	for i := range outs {
 		o := &outs[i]
 		switch {
 		case o.err != nil:
 			failed[o.b.name] = o.err.Error()
+			if t.repl.HintedHandoff && o.err != errLagging {
+				p.hints.add(o.b.name, hint{op: req.op, key: req.key, body: body, version: version})
+			}
 		case o.status == http.StatusOK:
 			okNodes = append(okNodes, o.b.name)
 			if first == nil {
 				first = o
 			}
-		case o.status == http.StatusNotFound && op == kvapi.OpDelete:
+		case o.status == http.StatusNotFound && req.op == kvapi.OpDelete:
 			missNodes = append(missNodes, o.b.name)
+		case o.status == http.StatusConflict:
+			failed[o.b.name] = "holds a newer version, " + o.stored.String()
+			if o.stored.Compare(newer) > 0 {
+				newer = o.stored
+			}
 		default:
 			failed[o.b.name] = "answered " + strconv.Itoa(o.status) + ": " + clip(o.body, 200)
 		}
 	}
-	if len(okNodes) >= need && first != nil {
+	if !newer.IsZero() && len(okNodes)+len(missNodes) < need {
+		if stamped && retry {
+			p.clock.Observe(newer.HLC)
+			p.write(w, t, owners, req, false)
+			return
+		}
+		if !stamped {
+			kvapi.WriteConflict(w, kvapi.Stale(newer, false))
+			p.feed(web.Event{Op: req.op.Name, Key: req.key, Result: "error", Status: http.StatusConflict, Error: "a newer version is stored"})
+			return
+		}
+	}
+	ev := web.Event{Op: req.op.Name, Key: req.key, Version: version}
+	switch {
+	case req.op == kvapi.OpPut && len(okNodes) >= need && first != nil,
+		req.op == kvapi.OpDelete && len(okNodes)+len(missNodes) >= need && first != nil:
+		p.acked.record(req.key, v)
+		w.Header().Set(kvapi.VersionHeader, version)
 		writeRelayed(w, first.status, first.ctype, first.body, strings.Join(okNodes, ","))
-		p.feed(op.Name, key, okNodes, "ok", first.status, "")
+		ev.Nodes, ev.Result, ev.Status = okNodes, "ok", first.status
+		p.feed(ev)
 		return
-	}
-	if op == kvapi.OpDelete && len(okNodes) == 0 && len(missNodes) > 0 && len(failed) == 0 {
+	case req.op == kvapi.OpDelete && len(okNodes) == 0 && len(missNodes) >= need:
 		w.Header().Set(kvapi.NodeHeader, strings.Join(missNodes, ","))
-		kvapi.WriteJSON(w, http.StatusNotFound, kvapi.NotFound(key).JSON())
-		p.feed(op.Name, key, missNodes, "miss", http.StatusNotFound, "")
+		kvapi.WriteJSON(w, http.StatusNotFound, kvapi.NotFound(req.key).JSON())
+		ev.Nodes, ev.Result, ev.Status = missNodes, "miss", http.StatusNotFound
+		p.feed(ev)
 		return
 	}
-	maps.Copy(failed, downReasons(targets))
+	maps.Copy(failed, downReasons(owners))
 	f := &kvapi.Error{Status: http.StatusServiceUnavailable, Nodes: failed}
-	if op == kvapi.OpPut {
-		f.Message = "Write quorum not reached: stored on " + strconv.Itoa(len(okNodes)) + " of " + strconv.Itoa(len(targets)) + " nodes, quorum is " + strconv.Itoa(need) + "."
-	} else {
-		f.Message = "The delete reached no node."
+	stored := len(okNodes)
+	if req.op == kvapi.OpDelete {
+		stored += len(missNodes)
 	}
+	f.Message = "Write quorum not reached: stored on " + strconv.Itoa(stored) + " of " + strconv.Itoa(len(owners)) + " owners, W is " + strconv.Itoa(need) + "."
 	if len(failed) > 0 {
 		f.Message += " Failed: " + kvapi.Names(failed, ", ") + "."
 	}
-	kvapi.WriteError(w, f)
-	p.feed(op.Name, key, okNodes, "error", f.Status, f.Message)
+	p.fail(w, req, okNodes, f)
 }
 
 // reportLate waits for the n replicas a write did not wait for, and tells
-// the page and the log how each one ended: stored late, or failed.
-func (p *Proxy) reportLate(op kvapi.Op, key string, n int, results <-chan outcome) {
+// the page and the log how each one ended: stored late, or missed (kept as
+// a hint when hinted handoff is on).
+func (p *Proxy) reportLate(req request, version string, n int, results <-chan outcome, hinted bool) {
 	for range n {
 		o := <-results
+		ev := web.Event{Op: req.op.Name, Key: req.key, Nodes: []string{o.b.name}, Result: "late", Version: version}
 		switch {
 		case o.err != nil:
-			p.log.Info("a replica missed a write", "node", o.b.name, "op", op.Name, "key", kvapi.Truncate(key, 64), "err", o.err)
-			p.feed(op.Name, key, []string{o.b.name}, "late", 0, "missed: "+o.err.Error())
+			p.log.Info("a replica missed a write", "node", o.b.name, "op", req.op.Name, "key", kvapi.Truncate(req.key, 64), "err", o.err)
+			ev.Error = "missed: " + o.err.Error()
+			if hinted {
+				p.hints.add(o.b.name, hint{op: req.op, key: req.key, body: req.body, version: version})
+			}
 		case o.status != http.StatusOK:
-			p.feed(op.Name, key, []string{o.b.name}, "late", o.status, "answered late: "+strconv.Itoa(o.status))
+			ev.Status, ev.Error = o.status, "answered late: "+strconv.Itoa(o.status)
 		default:
-			p.feed(op.Name, key, []string{o.b.name}, "late", o.status, "")
+			ev.Status = o.status
 		}
+		p.feed(ev)
 	}
 }
 

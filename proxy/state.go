@@ -222,7 +222,7 @@ func (p *Proxy) nodeState(w http.ResponseWriter, t *table, name string, q url.Va
 }
 
 // snapshot is the page's view of the class: every node in order, with the
-// newest keys the proxy follows on each.
+// newest keys the proxy follows on each, and the lessons' state.
 func (p *Proxy) snapshot() web.Snapshot {
 	t := p.table.Load()
 	s := web.Snapshot{
@@ -234,22 +234,45 @@ func (p *Proxy) snapshot() web.Snapshot {
 		Replicas:  t.place.Replicas(),
 		Limit:     web.KeysPerNode,
 		Nodes:     make([]web.NodeView, 0, len(t.nodes)),
+		Class:     p.class(),
+		Seconds:   p.seconds.last(),
 	}
 	if p.server != nil && !p.cfg.HideJoin {
 		s.Join = p.JoinLine()
 	}
-	p.mu.Lock()
-	followers := make(map[string]*follower, len(p.followers))
-	for k, f := range p.followers {
-		followers[k] = f
-	}
-	p.mu.Unlock()
 	for _, b := range t.nodes {
-		v := nodeView(b.name, b.url, b.up, b.reason)
-		if f := followers[b.name]; f != nil {
-			v.Count, v.Keys = f.view()
-		}
-		s.Nodes = append(s.Nodes, v)
+		s.Nodes = append(s.Nodes, p.viewOf(b))
 	}
 	return s
+}
+
+// viewOf is b as the page shows it, with the newest keys the proxy follows
+// on it and its marks: misplaced keys, hints, fault, own implementation.
+func (p *Proxy) viewOf(b *backend) web.NodeView {
+	v := nodeView(b.name, b.url, b.up, b.reason)
+	p.mu.Lock()
+	f := p.followers[b.name]
+	p.mu.Unlock()
+	if f != nil {
+		v.Count, v.Keys = f.view()
+	}
+	p.decorate(&v)
+	return v
+}
+
+// decorate adds a node view's marks: misplaced keys (and which listed keys
+// are), hints, fault.
+func (p *Proxy) decorate(v *web.NodeView) {
+	p.placing.mu.Lock()
+	v.Misplaced = p.placing.last.perNode[v.Name]
+	holders := p.placing.last.holders
+	p.placing.mu.Unlock()
+	for i := range v.Keys {
+		v.Keys[i].Misplaced = holders[v.Keys[i].Key] == v.Name
+	}
+	v.Hints = p.hints.count(v.Name)
+	if f := p.faults.get(v.Name); f != nil {
+		fv := f.Fault
+		v.Fault = &fv
+	}
 }

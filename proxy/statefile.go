@@ -26,13 +26,15 @@ import (
 // joined node with its place and secret (down nodes included, until a kick
 // or the expiry). A restarted proxy places every key where it did before.
 type State struct {
-	ClassCode   string            `json:"class_code"`
-	AdminToken  string            `json:"admin_token"`
-	Mode        Mode              `json:"mode,omitempty"`
-	Placement   *placement.Config `json:"placement,omitempty"`
-	WriteQuorum int               `json:"write_quorum,omitempty"`
-	Locked      bool              `json:"locked,omitempty"`
-	Nodes       []registry.Saved  `json:"nodes,omitempty"`
+	ClassCode   string             `json:"class_code"`
+	AdminToken  string             `json:"admin_token"`
+	Mode        Mode               `json:"mode,omitempty"`
+	Placement   *placement.Config  `json:"placement,omitempty"`
+	WriteQuorum int                `json:"write_quorum,omitempty"`
+	Replication *ReplicationConfig `json:"replication,omitempty"`
+	ReplicasSet bool               `json:"replicas_set,omitempty"`
+	Locked      bool               `json:"locked,omitempty"`
+	Nodes       []registry.Saved   `json:"nodes,omitempty"`
 }
 
 // StateFile is the proxy's state file: its path and the State it holds.
@@ -76,6 +78,10 @@ func (s State) clone() State {
 	if s.Placement != nil {
 		p := *s.Placement
 		c.Placement = &p
+	}
+	if s.Replication != nil {
+		r := *s.Replication
+		c.Replication = &r
 	}
 	c.Nodes = slices.Clone(s.Nodes)
 	return c

@@ -11,7 +11,9 @@ import (
 // request sees either the old membership or the new one, never half of each.
 type table struct {
 	mode   Mode
-	quorum int
+	quorum int               // W
+	repl   ReplicationConfig // R, read repair, hints, anti-entropy, pinned reads
+	n      int               // N; 0: every node, in order (mode: replication)
 	nodes  []*backend
 	byName map[string]*backend
 	place  *placement.Table // owners of keys over nodes, by index
@@ -40,8 +42,8 @@ type clientKey struct {
 // buildTable makes a table from the registry's ordered members, reusing the
 // clients of nodes whose URL did not change. It returns the new table and the
 // clients no longer used.
-func buildTable(mode Mode, quorum int, place placement.Config, members []registry.Member, clients map[clientKey]*nodeClient, newClient func(registry.Member) (*nodeClient, error)) (*table, []*nodeClient) {
-	t := &table{mode: mode, quorum: quorum, byName: make(map[string]*backend, len(members))}
+func buildTable(mode Mode, quorum int, repl ReplicationConfig, n int, place placement.Config, members []registry.Member, clients map[clientKey]*nodeClient, newClient func(registry.Member) (*nodeClient, error)) (*table, []*nodeClient) {
+	t := &table{mode: mode, quorum: quorum, repl: repl, n: n, byName: make(map[string]*backend, len(members))}
 	used := make(map[clientKey]bool, len(members))
 	for _, m := range members {
 		k := clientKey{m.URL, m.Joined, m.Relay, m.RelayGen}
@@ -70,6 +72,9 @@ func buildTable(mode Mode, quorum int, place placement.Config, members []registr
 	for i, b := range t.nodes {
 		names[i] = b.name
 	}
+	if n > 0 {
+		place.Replicas = n
+	}
 	t.place = mustPlace(place, names)
 	var stale []*nodeClient
 	for k, c := range clients {
@@ -83,25 +88,24 @@ func buildTable(mode Mode, quorum int, place placement.Config, members []registr
 
 // rule states the placement rule for the page.
 func (t *table) rule() string {
-	if t.mode == Replication {
+	if t.n == 0 {
 		return "a put goes to every up node (quorum " + strconv.Itoa(t.quorum) + "); a get asks the nodes in order"
 	}
 	return placement.Rule(t.place.Config(), len(t.nodes))
 }
 
-// owners returns the nodes that own key under sharding, primary first:
-// one, or Replicas. dst is reused.
-func (t *table) owners(key string, dst []*backend) []*backend {
+// ownersOf returns the nodes that own key, primary first: every node in
+// order when N is every node (mode: replication, the seed's), else the
+// placement's N owners. dst is reused.
+func (t *table) ownersOf(key string, dst []*backend) []*backend {
+	if t.n == 0 {
+		return append(dst, t.nodes...)
+	}
 	var idx [8]int
 	for _, i := range t.place.Owners(key, idx[:0]) {
 		dst = append(dst, t.nodes[i])
 	}
 	return dst
-}
-
-// owner returns the node that owns key under sharding; the table has nodes.
-func (t *table) owner(key string) *backend {
-	return t.nodes[t.place.Owner(key)]
 }
 
 // mustPlace builds the placement table of a config the proxy already

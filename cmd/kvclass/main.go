@@ -39,10 +39,13 @@ const usage = `kvclass teaches sharding and replication on a tiny key-value stor
 Usage:
   kvclass demo   [--mode sharding|replication] [--nodes 3] [--base-port 5000]
   kvclass node   [-n NAME] [-p PORT] [--join PROXY_URL --token CODE] [--ngrok] ...
+  kvclass node   --upstream URL --relay --join PROXY_URL --token CODE   join with your own server
   kvclass proxy  [-c FILE] [-p PORT] [--mode sharding|replication] [--ngrok] ...
   kvclass where  KEY... [-c FILE | --proxy URL | --nodes a,b,c] [--placement P]
   kvclass load   --proxy URL [--rate N] [--duration D] [--keys K] [--put-ratio P]
   kvclass check  --proxy URL [--duration D] [--clients C] [--keys K] [--html FILE]
+  kvclass fault  [--proxy URL] NODE [--delay D] [--drop P] [--pause] | --clear [NODE]
+  kvclass admin  [--proxy URL] ACTION [FIELD=VALUE...]   e.g. rebalance, placement placement=ring
   kvclass conform URL [--json]   check your own node against the contract
   kvclass health URL
   kvclass version
@@ -112,6 +115,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runCheck(ctx, rest, stdout, stderr)
 	case "conform":
 		return runConform(ctx, rest, stdout, stderr)
+	case "admin":
+		return runAdmin(ctx, rest, stdout, stderr)
+	case "fault":
+		return runFault(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "kvclass "+version)
 		return nil
@@ -143,6 +150,23 @@ func parse(fs *flag.FlagSet, args []string, positional ...string) error {
 		return usageError("usage: %s %s", fs.Name(), strings.Join(positional, " "))
 	}
 	return nil
+}
+
+// parseMixed parses args in which flags and positional arguments may mix
+// (kvclass fault NODE --delay 300ms), and returns the positional ones.
+func parseMixed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, parseError(err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
 }
 
 // parseError turns a flag mistake into exit code 2 (-h stays help).

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +27,11 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	modeFlag := fs.String("mode", "", "sharding or replication (default: the config's, else sharding)")
 	var pf placementFlags
 	pf.register(fs)
+	readQuorum := fs.Int("read-quorum", 0, "R: a get asks the key's owners and waits for `N` answers (default: the config's, else 1)")
+	readRepair := fs.String("read-repair", "", "off, async or sync: write the newest version back to owners that answered older (default async)")
+	hinted := fs.Bool("hinted-handoff", false, "keep the writes a down owner missed and replay them when it is back")
+	antiEntropy := fs.Duration("anti-entropy", 0, "compare owners and copy the newest version every `INTERVAL` (0: the config's, else off)")
+	rebalanceAuto := fs.Bool("rebalance-auto", false, "move misplaced keys to their owners after every membership change")
 	fs.StringVar(&cfg.Downloads, "downloads", "", "offer the kvclass release archives in `DIR` on the /join page")
 	fs.IntVar(&cfg.WriteQuorum, "write-quorum", 0, "replication: a put succeeds when `N` nodes stored it (default: the config's, else 1)")
 	fs.DurationVar(&cfg.Timeout, "timeout", 2*time.Second, "bound on every call to a node")
@@ -62,6 +68,10 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return usageError("--downloads: %v", err)
 		}
 	}
+	replFlags := *readQuorum != 0 || *readRepair != "" || *hinted || *antiEntropy != 0
+	if *readQuorum < 0 {
+		return usageError("--read-quorum must be at least 1")
+	}
 	if cfg.MaxPerAddr < 1 {
 		return usageError("--max-per-address must be at least 1")
 	}
@@ -78,6 +88,18 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		cfg.File = f
 	}
+	if replFlags {
+		var r proxy.ReplicationConfig
+		if cfg.File != nil {
+			r = cfg.File.Replication
+		}
+		r.ReadQuorum = cmp.Or(*readQuorum, r.ReadQuorum)
+		r.ReadRepair = cmp.Or(*readRepair, r.ReadRepair)
+		r.HintedHandoff = r.HintedHandoff || *hinted
+		r.AntiEntropy = cmp.Or(*antiEntropy, r.AntiEntropy)
+		cfg.Replication = &r
+	}
+	cfg.RebalanceAuto = *rebalanceAuto
 	ngrok, err := ng.options(stderr)
 	if err != nil {
 		return err

@@ -28,10 +28,10 @@ func runWhere(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	nodes := fs.String("nodes", "", "the node order as `a,b,c`")
 	var pf placementFlags
 	pf.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return parseError(err)
+	keys, err := parseMixed(fs, args)
+	if err != nil {
+		return err
 	}
-	keys := fs.Args()
 	if len(keys) == 0 {
 		return usageError("usage: kvclass where KEY... [-c FILE | --proxy URL | --nodes a,b,c] [--placement P] [--vnodes N] [--replicas N]")
 	}

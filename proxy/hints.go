@@ -1,0 +1,123 @@
+package proxy
+
+import (
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/kvclass/kvclass/kvapi"
+	"github.com/kvclass/kvclass/web"
+)
+
+// Hinted handoff: a write that could not reach an owner (down, or missed
+// its call) is kept by the proxy as a hint, at most maxHints per node, and
+// replayed when the node is up again. Each hint carries the write's
+// version, so a replay never overwrites a newer copy (the node answers 409
+// and keeps its own).
+
+// maxHints bounds the hints kept per node; past it the oldest are dropped
+// (anti-entropy still repairs those keys).
+const maxHints = 10000
+
+// hint is one write a node missed.
+type hint struct {
+	op      kvapi.Op
+	key     string
+	body    []byte // a put's body
+	version string
+}
+
+// hintStore holds the hints per node.
+type hintStore struct {
+	mu     sync.Mutex
+	byNode map[string][]hint
+	// changed is called with a node's new hint count; it must not block.
+	changed func(node string, n int)
+}
+
+// add keeps a hint for node; a later hint for the same key replaces an
+// earlier one.
+func (h *hintStore) add(node string, x hint) {
+	h.mu.Lock()
+	if h.byNode == nil {
+		h.byNode = map[string][]hint{}
+	}
+	list := h.byNode[node]
+	for i := range list {
+		if list[i].key == x.key {
+			list = append(list[:i], list[i+1:]...)
+			break
+		}
+	}
+	list = append(list, x)
+	if len(list) > maxHints {
+		list = list[len(list)-maxHints:]
+	}
+	h.byNode[node] = list
+	n := len(list)
+	h.mu.Unlock()
+	if h.changed != nil {
+		h.changed(node, n)
+	}
+}
+
+// count returns how many hints node has waiting.
+func (h *hintStore) count(node string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.byNode[node])
+}
+
+// take removes and returns node's hints.
+func (h *hintStore) take(node string) []hint {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	list := h.byNode[node]
+	delete(h.byNode, node)
+	return list
+}
+
+// drop forgets a node's hints (it left the class).
+func (h *hintStore) drop(node string) {
+	h.mu.Lock()
+	delete(h.byNode, node)
+	h.mu.Unlock()
+}
+
+// replayHints sends node its hints, once it is up again; hints that still
+// fail go back to wait for the next time.
+func (p *Proxy) replayHints(name string) {
+	list := p.hints.take(name)
+	if len(list) == 0 {
+		return
+	}
+	b := p.table.Load().byName[name]
+	if b == nil || !b.up || b.client == nil {
+		for _, x := range list {
+			p.hints.add(name, x)
+		}
+		return
+	}
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseResponse(resp)
+	replayed := 0
+	for _, x := range list {
+		resp.Reset()
+		err := p.callNode(b, nodeCall{method: x.op.Methods[0], path: x.op.Path, key: x.key, body: x.body, version: x.version}, resp)
+		if err != nil {
+			p.hints.add(name, x)
+			continue
+		}
+		switch resp.StatusCode() {
+		case http.StatusOK, http.StatusConflict, http.StatusNotFound:
+			replayed++
+		default:
+			p.hints.add(name, x)
+		}
+	}
+	p.log.Info("hints replayed", "node", name, "replayed", replayed, "of", len(list))
+	p.feed(web.Event{Op: "HINTS", Nodes: []string{name}, Result: "ok", Status: http.StatusOK, Key: strconv.Itoa(replayed) + " writes replayed"})
+	p.hints.changed(name, p.hints.count(name))
+}
