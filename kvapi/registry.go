@@ -32,6 +32,11 @@ type JoinRequest struct {
 	// Relay asks to be reached through the proxy's relay (GET
 	// /registry/relay) instead of at a URL; URL is then empty.
 	Relay bool `json:"relay,omitempty"`
+	// Own says the node is a student's own implementation behind kvclass's
+	// sidecar (kvclass node --upstream): the first product of its Server
+	// header ("Werkzeug/3.0.1"), or "own" when it sends none; empty for
+	// kvclass's own node. The page shows it; see OwnProduct.
+	Own string `json:"own,omitempty"`
 }
 
 // RelayHello is the first message on /registry/relay: the joined node's
@@ -80,6 +85,22 @@ type Leave struct {
 // LeaveType is the "type" of a Leave.
 const LeaveType = "leave"
 
+// Status is a node's report of its own health on its websocket, sent when
+// it changes: {"type": "status", "up": false, "reason": "upstream:
+// connection refused"} marks the node down with that reason while it stays
+// joined and keeps heartbeating; {"type": "status", "up": true} marks it up
+// again. kvclass's sidecar (kvclass node --upstream) sends it when the
+// student's server behind it stops or starts answering. A rejoined node
+// starts up: a node that is down sends its Status again after each join.
+type Status struct {
+	Type   string `json:"type"` // StatusType
+	Up     bool   `json:"up"`
+	Reason string `json:"reason,omitempty"` // why it is down, at most MaxReasonLen bytes
+}
+
+// StatusType is the "type" of a Status.
+const StatusType = "status"
+
 // MaxReasonLen bounds a leaving node's reason.
 const MaxReasonLen = 200
 
@@ -88,6 +109,10 @@ const (
 	CloseKicked   = 4001 // the instructor removed the node
 	CloseReplaced = 4002 // a newer connection took the node's place
 	CloseLeft     = 4003 // the node left over HTTP
+	// CloseRefused closes a node's relay whose node fails the contract at
+	// join; the close text names the failing case. The node connects
+	// again with backoff: its owner may fix the server meanwhile.
+	CloseRefused = 4004
 )
 
 // MissedBeats is how many heartbeat intervals may pass before a node is

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -33,6 +34,17 @@ type Config struct {
 	// Relay joins to be reached through the proxy's relay (--relay): the
 	// node is never published; it needs no public address or ngrok account.
 	Relay bool
+
+	// Upstream is the base URL of a student's own server, in any language
+	// (--upstream): the node is then a sidecar that keeps no store of its
+	// own but forwards every data call to that server and relays its
+	// answers unchanged, tells its page about the writes it forwards, and
+	// reports the server's health to the proxy (see docs/OWN-NODE.md). The
+	// server must answer before the node starts.
+	Upstream string
+	// UpstreamTimeout bounds each call to Upstream; default
+	// DefaultUpstreamTimeout.
+	UpstreamTimeout time.Duration
 
 	MaxBody  int64    // bytes in a /put body; default kvapi.DefaultMaxBody
 	MaxKey   int      // bytes in a key; default kvapi.DefaultMaxKey
@@ -69,6 +81,8 @@ type Node struct {
 	store   *Store
 	hub     *web.Hub
 	handler *Handler
+	side    *sidecar     // set for a sidecar (Config.Upstream)
+	serving http.Handler // what the node serves: handler, or side
 	server  *serve.Server
 
 	tun     *tunnel.Tunnel
@@ -111,6 +125,17 @@ func New(cfg Config) (*Node, error) {
 	if cfg.Join != "" && cfg.Token == "" {
 		return nil, errors.New("--join needs --token: the class code the instructor's proxy printed")
 	}
+	var upstreamURL *url.URL
+	if cfg.Upstream != "" {
+		u, err := kvapi.ParseNodeURL(cfg.Upstream)
+		if err != nil {
+			return nil, fmt.Errorf("--upstream: %w (the base URL of your server, such as http://127.0.0.1:5000)", err)
+		}
+		if cfg.DataDir != "" {
+			return nil, errors.New("--upstream and --data: with --upstream your server keeps the data; drop --data")
+		}
+		upstreamURL = u
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -133,7 +158,13 @@ func New(cfg Config) (*Node, error) {
 	if cfg.Ngrok != nil {
 		n.handler.tunnel = n.tunnelState
 	}
-	n.hub = web.NewHub(web.HubOptions{Snapshot: n.handler.Snapshot, Origins: cfg.Origins, Logger: log})
+	n.serving = n.handler
+	snapshot := n.handler.Snapshot
+	if upstreamURL != nil {
+		n.side = newSidecar(n, upstreamURL)
+		n.serving, snapshot = n.side, n.side.snapshot
+	}
+	n.hub = web.NewHub(web.HubOptions{Snapshot: snapshot, Origins: cfg.Origins, Logger: log})
 	n.handler.hub = n.hub
 	return n, nil
 }
@@ -141,8 +172,9 @@ func New(cfg Config) (*Node, error) {
 // Store returns the node's store.
 func (n *Node) Store() *Store { return n.store }
 
-// Handler returns the node's HTTP handler.
-func (n *Node) Handler() http.Handler { return n.handler }
+// Handler returns the node's HTTP handler (a sidecar's, with
+// Config.Upstream).
+func (n *Node) Handler() http.Handler { return n.serving }
 
 // Name returns the node's name.
 func (n *Node) Name() string { return n.handler.name }
@@ -158,7 +190,15 @@ func (n *Node) URL() string {
 func (n *Node) LocalURL() string { return n.server.LocalURL() }
 
 func (n *Node) view() web.NodeView {
-	return web.NodeView{Name: n.handler.name, URL: n.URL(), Status: "up"}
+	v := web.NodeView{Name: n.handler.name, URL: n.URL(), Status: "up"}
+	if n.side != nil {
+		own, down := n.side.status()
+		v.Own = own
+		if down != "" {
+			v.Status, v.Reason = "down", down
+		}
+	}
+	return v
 }
 
 func (n *Node) tunnelState() *web.Tunnel {
@@ -183,7 +223,16 @@ func (n *Node) Start(ctx context.Context) error {
 		close(n.done)
 		return err
 	}
-	srv, err := serve.Listen(net.JoinHostPort(n.cfg.Host, strconv.Itoa(n.cfg.Port)), n.handler, n.log)
+	if n.side != nil {
+		if err := n.side.start(ctx); err != nil {
+			n.hub.Close()
+			n.closeStore()
+			n.stop()
+			close(n.done)
+			return err
+		}
+	}
+	srv, err := serve.Listen(net.JoinHostPort(n.cfg.Host, strconv.Itoa(n.cfg.Port)), n.serving, n.log)
 	if err != nil {
 		n.hub.Close()
 		n.closeStore()
@@ -218,13 +267,18 @@ func (n *Node) Start(ctx context.Context) error {
 	}
 	if n.cfg.Join != "" {
 		joinURL := n.URL()
+		own := ""
+		if n.side != nil {
+			own, _ = n.side.status()
+		}
 		s, err := join.Join(ctx, join.Options{
 			Proxy:    n.cfg.Join,
 			Token:    n.cfg.Token,
 			Name:     n.handler.name,
 			URL:      joinURL,
 			Relay:    n.cfg.Relay,
-			Handler:  n.handler,
+			Handler:  n.serving,
+			Own:      own,
 			Header:   n.header(),
 			StateDir: n.cfg.StateDir,
 			Logger:   n.log,
@@ -242,6 +296,9 @@ func (n *Node) Start(ctx context.Context) error {
 		if moved {
 			s.SetURL(n.URL())
 		}
+	}
+	if n.side != nil {
+		n.side.startWatch(ctx)
 	}
 	go n.stopOn(ctx)
 	return nil
@@ -383,6 +440,9 @@ func (n *Node) stopOn(ctx context.Context) {
 }
 
 func (n *Node) shutdown() error {
+	if n.side != nil {
+		n.side.stopWatch()
+	}
 	n.hub.Close()
 	err := n.server.Shutdown()
 	if n.tun != nil {

@@ -122,14 +122,6 @@ func newNodeClient(rawURL string, dial dialFunc, ua string, timeout time.Duratio
 	return &nodeClient{host: u.Host, hc: hc, bulk: bulk, timeout: timeout}, nil
 }
 
-// call sends method path?key=KEY (the key escaped as a query value) with an
-// optional JSON body, and fills resp. It fails on a transport error, a
-// timeout, an answer that is not HTTP, and an answer that ngrok's edge made
-// in place of the node.
-func (c *nodeClient) call(method, path, key string, body []byte, resp *fasthttp.Response) error {
-	return c.send(nodeCall{method: method, path: path, key: key, body: body}, resp)
-}
-
 // nodeCall is one data call to a node: method path?key=KEY with an optional
 // JSON body and version header, bounded by timeout (0: the client's).
 type nodeCall struct {
@@ -139,7 +131,9 @@ type nodeCall struct {
 	timeout           time.Duration
 }
 
-// send makes the call c and fills resp.
+// send makes the call nc (the key escaped as a query value) and fills resp.
+// It fails on a transport error, a timeout, an answer that is not HTTP, and
+// an answer that ngrok's edge made in place of the node.
 func (c *nodeClient) send(nc nodeCall, resp *fasthttp.Response) error {
 	timeout := nc.timeout
 	if timeout <= 0 {

@@ -31,8 +31,9 @@ type hint struct {
 
 // hintStore holds the hints per node.
 type hintStore struct {
-	mu     sync.Mutex
-	byNode map[string][]hint
+	mu        sync.Mutex
+	byNode    map[string][]hint
+	replaying map[string]bool // a replay to the node runs
 	// changed is called with a node's new hint count; it must not block.
 	changed func(node string, n int)
 }
@@ -86,9 +87,34 @@ func (h *hintStore) drop(node string) {
 	h.mu.Unlock()
 }
 
+// hintLater keeps a write a node missed, and replays it soon when the node
+// is up and not faulted (a late answer's miss, after the fault that caused
+// it was cleared): a node that is down gets its hints when it is back.
+func (p *Proxy) hintLater(name string, x hint) {
+	p.hints.add(name, x)
+	if b := p.table.Load().byName[name]; b != nil && b.up && p.faults.get(name) == nil {
+		go p.replayHints(name)
+	}
+}
+
 // replayHints sends node its hints, once it is up again; hints that still
-// fail go back to wait for the next time.
+// fail go back to wait for the next time. One replay runs per node.
 func (p *Proxy) replayHints(name string) {
+	p.hints.mu.Lock()
+	if p.hints.replaying[name] {
+		p.hints.mu.Unlock()
+		return
+	}
+	if p.hints.replaying == nil {
+		p.hints.replaying = map[string]bool{}
+	}
+	p.hints.replaying[name] = true
+	p.hints.mu.Unlock()
+	defer func() {
+		p.hints.mu.Lock()
+		delete(p.hints.replaying, name)
+		p.hints.mu.Unlock()
+	}()
 	list := p.hints.take(name)
 	if len(list) == 0 {
 		return

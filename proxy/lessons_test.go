@@ -209,6 +209,7 @@ func TestQuorumsAndAPausedReplica(t *testing.T) {
 	if testing.Short() {
 		t.Skip("records two histories of several seconds")
 	}
+	t.Parallel() // it mostly waits
 	nodes, _ := startNodes(t, 3)
 	p := startProxy(t, Config{File: configFor(Replication, nodes), Timeout: 300 * time.Millisecond})
 	pause := func() {

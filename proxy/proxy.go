@@ -575,7 +575,7 @@ func relayHTTPURL(name string) string { return "http://" + name + ".relay" }
 // notify turns a registry change into an event for the page.
 func (p *Proxy) notify(c registry.Change) {
 	m := c.Member
-	view := nodeView(m.Name, m.URL, m.Up, m.Reason)
+	view := nodeView(m.Name, m.URL, m.Up, m.Reason, m.Own)
 	p.mu.Lock()
 	f := p.followers[c.Member.Name]
 	p.mu.Unlock()
@@ -635,8 +635,8 @@ func pageChange(k registry.ChangeKind) string {
 }
 
 // nodeView is a node as the page shows it, without its keys.
-func nodeView(name, url string, up bool, reason string) web.NodeView {
-	v := web.NodeView{Name: name, URL: url, Status: "up", Reason: reason}
+func nodeView(name, url string, up bool, reason, own string) web.NodeView {
+	v := web.NodeView{Name: name, URL: url, Status: "up", Reason: reason, Own: own}
 	if !up {
 		v.Status = "down"
 	}

@@ -679,7 +679,7 @@ func (p *Proxy) reportLate(req request, version string, n int, results <-chan ou
 			p.log.Info("a replica missed a write", "node", o.b.name, "op", req.op.Name, "key", kvapi.Truncate(req.key, 64), "err", o.err)
 			ev.Error = "missed: " + o.err.Error()
 			if hinted {
-				p.hints.add(o.b.name, hint{op: req.op, key: req.key, body: req.body, version: version})
+				p.hintLater(o.b.name, hint{op: req.op, key: req.key, body: req.body, version: version})
 			}
 		case o.status != http.StatusOK:
 			ev.Status, ev.Error = o.status, "answered late: "+strconv.Itoa(o.status)

@@ -249,7 +249,7 @@ func (p *Proxy) snapshot() web.Snapshot {
 // viewOf is b as the page shows it, with the newest keys the proxy follows
 // on it and its marks: misplaced keys, hints, fault, own implementation.
 func (p *Proxy) viewOf(b *backend) web.NodeView {
-	v := nodeView(b.name, b.url, b.up, b.reason)
+	v := nodeView(b.name, b.url, b.up, b.reason, b.own)
 	p.mu.Lock()
 	f := p.followers[b.name]
 	p.mu.Unlock()

@@ -25,8 +25,9 @@ type backend struct {
 	url    string
 	up     bool
 	reason string
-	joined bool // joined live: dialed under the URL policy
-	relay  bool // reached through the registry's relay
+	joined bool   // joined live: dialed under the URL policy
+	relay  bool   // reached through the registry's relay
+	own    string // a student's own implementation (kvclass node --upstream)
 	client *nodeClient
 }
 
@@ -61,7 +62,7 @@ func buildTable(mode Mode, quorum int, repl ReplicationConfig, n int, place plac
 			clients[k] = c
 		}
 		used[k] = true
-		b := &backend{name: m.Name, url: m.URL, up: m.Up, reason: m.Reason, joined: m.Joined, relay: m.Relay, client: c}
+		b := &backend{name: m.Name, url: m.URL, up: m.Up, reason: m.Reason, joined: m.Joined, relay: m.Relay, own: m.Own, client: c}
 		if !b.up && b.reason == "" {
 			b.reason = "down"
 		}

@@ -10,7 +10,12 @@
 // its place; only a first join, an instructor's kick or the long expiry
 // change the list. Joined nodes' URLs pass a Policy (no link-local or cloud
 // metadata addresses; private ones only with --allow-private), checked at
-// join and again at dial time.
+// join and again at dial time. A joining node must answer GET /health and
+// pass the node contract's cheap check (conform.Check: at most five
+// requests, one key written and deleted), or it is refused with 422 naming
+// the failing case. A joined node may report itself down with a reason
+// ({"type": "status"}), as kvclass's sidecar does when the student's server
+// behind it stops answering: it stays joined, down, until it reports up.
 //
 // On the node side, Join returns a Session that keeps the node in the class:
 // it pings, and rejoins with backoff after any failure, presenting its

@@ -270,26 +270,74 @@ func (c *class) mustJoinHTTP(name, nodeURL string) string {
 // a test.
 var testClient = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 
-// node is a stand-in for a kvclass node's /health, switchable to failing.
+// node is a stand-in for a kvclass node: /health and the data API's core
+// over a map, enough to pass the join's contract check; switchable to
+// failing (every request 503) and to lossy (puts answer 200 but store
+// nothing: a half-finished implementation that fails the contract).
 type node struct {
 	srv     *httptest.Server
 	url     string
 	failing atomic.Bool
+	lossy   atomic.Bool
+	puts    atomic.Int32 // puts received
+
+	mu   sync.Mutex
+	data map[string]json.RawMessage
 }
 
 func newNode(t *testing.T) *node {
 	t.Helper()
-	n := &node{}
-	n.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/health" || n.failing.Load() {
-			http.Error(w, "no", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprint(w, "Hi from node")
-	}))
+	n := &node{data: map[string]json.RawMessage{}}
+	n.srv = httptest.NewServer(http.HandlerFunc(n.serve))
 	n.url = n.srv.URL
 	t.Cleanup(n.srv.Close)
 	return n
+}
+
+func (n *node) serve(w http.ResponseWriter, r *http.Request) {
+	if n.failing.Load() {
+		http.Error(w, "no", http.StatusServiceUnavailable)
+		return
+	}
+	key := r.URL.Query().Get("key")
+	answer := func(status int, v any) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(v)
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	switch {
+	case r.URL.Path == "/health":
+		fmt.Fprint(w, "Hi from node")
+	case key == "" && (r.URL.Path == "/put" || r.URL.Path == "/get" || r.URL.Path == "/delete"):
+		answer(http.StatusBadRequest, map[string]string{"error": "Please provide key."})
+	case r.URL.Path == "/put" && r.Method == http.MethodPost:
+		var body struct{ Value json.RawMessage }
+		if json.NewDecoder(r.Body).Decode(&body) != nil || len(body.Value) == 0 || string(body.Value) == "null" {
+			answer(http.StatusBadRequest, map[string]string{"error": "Please provide key and value."})
+			return
+		}
+		n.puts.Add(1)
+		if !n.lossy.Load() {
+			n.data[key] = body.Value
+		}
+		answer(http.StatusOK, map[string]string{"message": "Key-value pair stored successfully."})
+	case r.URL.Path == "/get" || r.URL.Path == "/delete":
+		v, ok := n.data[key]
+		if !ok {
+			answer(http.StatusNotFound, map[string]string{"error": "Key not found.", "key": key})
+			return
+		}
+		if r.URL.Path == "/delete" {
+			delete(n.data, key)
+			answer(http.StatusOK, map[string]string{"message": "Key deleted."})
+			return
+		}
+		answer(http.StatusOK, map[string]json.RawMessage{"value": v})
+	default:
+		answer(http.StatusNotFound, map[string]string{"error": "No such endpoint."})
+	}
 }
 
 func names(list []registry.Member) []string {

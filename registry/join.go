@@ -79,17 +79,24 @@ func (r *Registry) join(ctx context.Context, req kvapi.JoinRequest, addr string,
 	if err != nil {
 		return kvapi.JoinReply{}, r.refused(addr, req.Name, err)
 	}
-	if !req.Relay { // a relayed node is probed when its relay connects
+	if !req.Relay { // a relayed node is probed, and checked, when its relay connects
 		if err := getHealth(ctx, r.probe, nodeURL, r.opts.UserAgent); err != nil {
 			return kvapi.JoinReply{}, r.refused(addr, req.Name, refuse(http.StatusUnprocessableEntity,
 				"cannot reach your node at %s/health: %v (is the node running, and is this the URL others can reach it at?)", nodeURL, err))
+		}
+		if err := r.checkContract(ctx, r.probe, nodeURL); err != nil {
+			return kvapi.JoinReply{}, r.refused(addr, req.Name, contractRefusal(err, `run "kvclass conform `+nodeURL+`" for every case`))
 		}
 	}
 	secret := req.Secret
 	if secret == "" {
 		secret = newSecret()
 	}
-	if err := r.admit(req.Name, addr, nodeURL, secret, presented, req.Secret != "", req.Relay, sess, interval); err != nil {
+	own := ""
+	if req.Own != "" {
+		own = kvapi.OwnProduct(req.Own)
+	}
+	if err := r.admit(req.Name, addr, nodeURL, secret, own, presented, req.Secret != "", req.Relay, sess, interval); err != nil {
 		return kvapi.JoinReply{}, r.refused(addr, req.Name, err)
 	}
 	r.log.Info("node joined", "node", req.Name, "url", nodeURL, "addr", addr)
@@ -148,7 +155,7 @@ func (r *Registry) joinedFrom(addr string) int {
 
 // admit commits a join: a new member, a rejoin of the same node (its URL may
 // change), or a joined node taking a down config node's place.
-func (r *Registry) admit(name, addr, nodeURL, secret string, presented digest, hasSecret, relayed bool, sess *wsSession, interval time.Duration) error {
+func (r *Registry) admit(name, addr, nodeURL, secret, own string, presented digest, hasSecret, relayed bool, sess *wsSession, interval time.Duration) error {
 	return r.update(func(d *delivery) error {
 		if err := r.admissible(name, addr, hasSecret, presented, nodeURL); err != nil {
 			return err
@@ -171,6 +178,7 @@ func (r *Registry) admit(name, addr, nodeURL, secret string, presented digest, h
 		}
 		e.joined, e.secret, e.secretText, e.url, e.addr = true, digestOf(secret), secret, nodeURL, addrKey(addr)
 		e.interval, e.lastBeat, e.session = interval, now, sess
+		e.own, e.nodeDown = own, false // a joined node starts up; one that is down says so again
 		if e.relay && !relayed && e.dialer != nil {
 			d.closers = append(d.closers, e.dialer) // reached at a URL now
 			e.dialer = nil
@@ -212,7 +220,7 @@ func (r *Registry) isClosed() bool {
 func (r *Registry) beat(e *entry, d *delivery) {
 	now := r.now()
 	e.lastBeat = now
-	if !e.up && (!e.relay || e.dialer != nil) {
+	if !e.up && !e.nodeDown && (!e.relay || e.dialer != nil) {
 		old := e.member()
 		e.up, e.reason, e.since = true, "", now
 		d.changes = append(d.changes, diff(old, e.member())...)
@@ -279,16 +287,23 @@ func (r *Registry) leave(name, secret, why string) error {
 // stoppedReason is the reason a leaving node is down: "stopped", or
 // "stopped: WHY" when the node gave a reason (cleaned for the page).
 func stoppedReason(why string) string {
+	why = cleanReason(why)
+	if why == "" {
+		return reasonStopped
+	}
+	return reasonStopped + ": " + why
+}
+
+// cleanReason makes a reason a node sent fit for the page and the logs: no
+// control characters, at most kvapi.MaxReasonLen bytes.
+func cleanReason(why string) string {
 	why = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
 			return ' '
 		}
 		return r
 	}, strings.TrimSpace(why))
-	if why == "" {
-		return reasonStopped
-	}
-	return reasonStopped + ": " + kvapi.Truncate(why, kvapi.MaxReasonLen)
+	return kvapi.Truncate(why, kvapi.MaxReasonLen)
 }
 
 // Reasons a member is down.
@@ -297,4 +312,6 @@ const (
 	reasonRelayLost    = "its relay connection dropped"
 	reasonStopped      = "stopped"
 	reasonMissed       = "missed heartbeats"
+	reasonReported     = "the node reports it is down" // a Status without a reason
+	reasonContract     = "fails the contract"          // its relay was refused: "fails the contract at core/CASE"
 )

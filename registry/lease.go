@@ -14,7 +14,8 @@ const maxHealthChecks = 16
 
 // Run keeps the membership current until ctx ends, then returns nil: it marks
 // joined nodes down when their heartbeats stop, removes those down longer than
-// the expiry, health-checks config nodes (GET /health every HealthInterval;
+// the expiry (but not a node that reported itself down and still
+// heartbeats), health-checks config nodes (GET /health every HealthInterval;
 // one failed check marks a node down, one passing check up again), and prunes
 // the failed-join records. Run it once per Registry.
 func (r *Registry) Run(ctx context.Context) error {
@@ -74,12 +75,15 @@ func (r *Registry) sweep() time.Duration {
 			if e == nil || !e.joined {
 				continue
 			}
-			if e.up {
+			if e.up || e.nodeDown {
 				deadline := e.lastBeat.Add(kvapi.MissedBeats * e.interval)
 				if now.Before(deadline) {
+					// Up, or down by its own report but heartbeating: a
+					// student fixing the server behind it keeps the place.
 					soon(deadline)
 					continue
 				}
+				e.nodeDown = false
 				r.markDown(e, reasonMissed, d)
 				r.log.Info("node down", "node", e.name, "reason", reasonMissed)
 			}

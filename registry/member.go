@@ -24,11 +24,17 @@ type Member struct {
 	// RelayGen counts the relay connections of a relayed node: a new one
 	// means the old connections to it are dead.
 	RelayGen uint64
+	// Own names a student's own implementation behind the node (kvclass
+	// node --upstream): its Server header's first product, such as
+	// "Werkzeug/3.0.1", or "own"; empty for kvclass's node and config
+	// nodes. The page shows it.
+	Own string
 	// Up tells whether the proxy should call the node; a down node keeps its
 	// place and its shard answers 503 fast.
 	Up bool
 	// Reason says why the node is down: "stopped", "missed heartbeats",
-	// "health check: <error>"; empty when up.
+	// "health check: <error>", or what the node reported itself
+	// ("upstream: connection refused"); empty when up.
 	Reason string
 	// Since is when the node last went up or down, or appeared.
 	Since time.Time

@@ -89,6 +89,15 @@ type Options struct {
 	// OnChange call for the same step. It must not block: the proxy forwards
 	// to a non-blocking hub. It must not call Kick or Close.
 	Notify func(Change)
+	// SkipContractCheck admits joining nodes without checking the node
+	// contract. By default every join (and every relay connection) runs
+	// conform.Check against the node after its /health probe: at most
+	// conform.CheckRequests requests within JoinProbeTimeout, writing one
+	// key and deleting it, and a node that fails is refused with 422
+	// naming the first failing case. kvclass's own node passes; tests of
+	// other things that join stand-in nodes set this. (A negative switch,
+	// so that the zero Options check.)
+	SkipContractCheck bool
 	// UserAgent is sent with every /health probe and check, e.g.
 	// "kvclass/1.0". Default "kvclass".
 	UserAgent string

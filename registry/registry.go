@@ -88,10 +88,12 @@ type entry struct {
 	relay      bool          // reached through the relay, not at a URL
 	dialer     *relay.Dialer // the connected relay, nil while none
 	relayGen   uint64        // relay connections so far
+	own        string        // a student's own implementation: Member.Own
+	nodeDown   bool          // the node reported itself down (kvapi.Status)
 }
 
 func (e *entry) member() Member {
-	return Member{Name: e.name, URL: e.url, Static: e.static, Joined: e.joined, Relay: e.relay, RelayGen: e.relayGen, Up: e.up, Reason: e.reason, Since: e.since}
+	return Member{Name: e.name, URL: e.url, Static: e.static, Joined: e.joined, Relay: e.relay, RelayGen: e.relayGen, Own: e.own, Up: e.up, Reason: e.reason, Since: e.since}
 }
 
 // New checks opts and returns a Registry holding the config nodes, all up
@@ -229,7 +231,7 @@ func (r *Registry) release(e *entry, kind ChangeKind, d *delivery) {
 		d.closers = append(d.closers, e.dialer)
 	}
 	e.joined, e.secret, e.secretText, e.addr, e.session, e.relay, e.dialer = false, digest{}, "", "", nil, false, nil
-	e.url = e.configURL
+	e.url, e.own, e.nodeDown = e.configURL, "", false
 	if !e.up {
 		e.up, e.reason, e.since = true, "", r.now()
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -107,12 +108,23 @@ func (r *Registry) serveRelay(w http.ResponseWriter, req *http.Request) {
 	}
 	// The node serves HTTP over the relay now: it must answer its health
 	// check, as a node at a URL must at its join.
+	probe := relayProbe(d, r.opts.JoinProbeTimeout)
+	base := "http://" + relayName(hello.Name)
 	ctx, cancel := context.WithTimeout(r.closeCtx, r.opts.JoinProbeTimeout)
-	err = getHealth(ctx, relayProbe(d, r.opts.JoinProbeTimeout), "http://"+relayName(hello.Name), r.opts.UserAgent)
+	err = getHealth(ctx, probe, base, r.opts.UserAgent)
 	cancel()
 	if err != nil {
 		r.log.Info("relay refused: the node does not answer through it", "node", hello.Name, "err", err)
 		d.Close()
+		return
+	}
+	// And pass the contract's cheap check, as a node at a URL must at its
+	// join: a half-finished implementation gets none of the class's keys.
+	ctx, cancel = context.WithTimeout(r.closeCtx, r.opts.JoinProbeTimeout+time.Second)
+	err = r.checkContract(ctx, probe, base)
+	cancel()
+	if err != nil {
+		r.refuseRelay(ws, d, hello, err)
 		return
 	}
 	if !r.attachRelay(hello, d) {
@@ -126,6 +138,29 @@ func (r *Registry) serveRelay(w http.ResponseWriter, req *http.Request) {
 		d.Close()
 	}
 	r.detachRelay(hello.Name, d)
+}
+
+// refuseRelay ends a relay whose node failed the contract check (err): it
+// marks the node down with the failing case, which the page shows, and
+// closes the relay with kvapi.CloseRefused and a short text naming the case,
+// which the node prints. The node connects again with backoff, so a
+// student who fixes the server needs not restart the sidecar.
+func (r *Registry) refuseRelay(ws *websocket.Conn, d *relay.Dialer, hello kvapi.RelayHello, err error) {
+	ref := contractRefusal(err, `run "kvclass conform" against your server for every case`)
+	r.log.Info("relay refused: the node fails the contract", "node", hello.Name, "why", ref.Message)
+	short := reasonContract
+	if id := contractCase(err); id != "" {
+		short += " at " + id
+	}
+	r.update(func(dl *delivery) error {
+		if e, err := r.nodeAuth(hello.Name, hello.Secret); err == nil && e.relay && e.dialer == nil {
+			r.markDown(e, short+`: run "kvclass conform" against it`, dl)
+		}
+		return nil
+	})
+	text := "your node " + short + `: run "kvclass conform" against your server`
+	_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(kvapi.CloseRefused, kvapi.Truncate(text, 120)), time.Now().Add(time.Second))
+	d.Close()
 }
 
 // relayAuth checks a relay's hello: a joined node that joined for the relay,
@@ -159,7 +194,7 @@ func (r *Registry) attachRelay(hello kvapi.RelayHello, d *relay.Dialer) bool {
 		e.dialer, ok = d, true
 		e.relayGen++
 		dl.listChanged = true
-		if !e.up && (e.reason == reasonRelayWaiting || e.reason == reasonRelayLost) {
+		if !e.up && (e.reason == reasonRelayWaiting || e.reason == reasonRelayLost || strings.HasPrefix(e.reason, reasonContract)) {
 			r.beat(e, dl)
 		}
 		return nil

@@ -93,7 +93,7 @@ func (r *Registry) serveWS(w http.ResponseWriter, req *http.Request) {
 	}
 	var reply kvapi.JoinReply
 	if err == nil {
-		ctx, cancel := context.WithTimeout(r.closeCtx, r.opts.HandshakeTimeout+r.opts.JoinProbeTimeout)
+		ctx, cancel := context.WithTimeout(r.closeCtx, r.joinTimeout())
 		reply, err = r.join(ctx, jr, addr, s, r.opts.Heartbeat)
 		cancel()
 	}
@@ -184,12 +184,70 @@ func (r *Registry) serveSession(s *wsSession, name string) {
 			r.log.Debug("node websocket closed", "node", name, "err", err)
 			return
 		}
-		var msg kvapi.Leave
-		if typ == websocket.TextMessage && json.Unmarshal(data, &msg) == nil && msg.Type == kvapi.LeaveType {
+		var msg nodeMessage
+		if typ != websocket.TextMessage || json.Unmarshal(data, &msg) != nil {
+			continue
+		}
+		switch msg.Type {
+		case kvapi.LeaveType:
 			r.sessionLeave(name, s, msg.Reason)
 			s.close(websocket.CloseNormalClosure, "bye")
 			return
+		case kvapi.StatusType:
+			r.sessionStatus(name, s, msg.Up, msg.Reason)
 		}
+	}
+}
+
+// nodeMessage is any message a node sends after its join: a kvapi.Leave or
+// a kvapi.Status.
+type nodeMessage struct {
+	Type   string `json:"type"`
+	Up     bool   `json:"up"`
+	Reason string `json:"reason"`
+}
+
+// joinTimeout bounds a websocket join: the join message, the /health
+// probe, and the contract check.
+func (r *Registry) joinTimeout() time.Duration {
+	d := r.opts.HandshakeTimeout + r.opts.JoinProbeTimeout
+	if !r.opts.SkipContractCheck {
+		d += r.opts.JoinProbeTimeout
+	}
+	return d
+}
+
+// sessionStatus applies a node's report of its own health (kvapi.Status)
+// when the websocket s speaks for name: down with the node's reason, which
+// heartbeats do not undo, or up again.
+func (r *Registry) sessionStatus(name string, s *wsSession, up bool, why string) {
+	var changes []Change
+	r.update(func(d *delivery) error {
+		e := r.byName[name]
+		if e == nil || e.session != s {
+			return nil
+		}
+		switch {
+		case !up:
+			e.nodeDown = true
+			reason := cleanReason(why)
+			if reason == "" {
+				reason = reasonReported
+			}
+			r.markDown(e, reason, d)
+		case e.nodeDown:
+			e.nodeDown = false
+			if e.relay && e.dialer == nil {
+				r.markDown(e, reasonRelayWaiting, d)
+			} else {
+				r.beat(e, d)
+			}
+		}
+		changes = d.changes
+		return nil
+	})
+	for _, c := range changes {
+		r.log.Info("node reports "+string(c.Kind), "node", name, "reason", c.Member.Reason)
 	}
 }
 

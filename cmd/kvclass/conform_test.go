@@ -152,12 +152,7 @@ const flaskPython = "/usr/bin/python3"
 // it passes the core and every extension it implements. Without Flask it
 // skips, unless KVCLASS_REQUIRE_FLASK=1 (CI) makes it fail.
 func TestConformFlask(t *testing.T) {
-	if err := exec.Command(flaskPython, "-c", "import flask").Run(); err != nil {
-		if os.Getenv("KVCLASS_REQUIRE_FLASK") == "1" {
-			t.Fatalf("KVCLASS_REQUIRE_FLASK=1 but %s cannot import flask: %v (apt-get install python3-flask)", flaskPython, err)
-		}
-		t.Skipf("%s cannot import flask (apt-get install python3-flask): %v", flaskPython, err)
-	}
+	needFlask(t)
 	url := startFlask(t, "alice")
 	rep, res := conformReport(t, url)
 	if res.code() != 0 || !rep.CorePassed {
@@ -172,9 +167,29 @@ func TestConformFlask(t *testing.T) {
 	}
 }
 
+// needFlask skips the test when Debian's python3 cannot import flask,
+// unless KVCLASS_REQUIRE_FLASK=1 (CI) makes that a failure.
+func needFlask(t *testing.T) {
+	t.Helper()
+	if err := exec.Command(flaskPython, "-c", "import flask").Run(); err != nil {
+		if os.Getenv("KVCLASS_REQUIRE_FLASK") == "1" {
+			t.Fatalf("KVCLASS_REQUIRE_FLASK=1 but %s cannot import flask: %v (apt-get install python3-flask)", flaskPython, err)
+		}
+		t.Skipf("%s cannot import flask (apt-get install python3-flask): %v", flaskPython, err)
+	}
+}
+
 // startFlask runs examples/flask/app.py on a free port until the test
 // ends, and returns its URL once it answers.
 func startFlask(t *testing.T, name string) string {
+	t.Helper()
+	url, _ := runFlask(t, name)
+	return url
+}
+
+// runFlask is startFlask that also returns a function that kills the Flask
+// process at once (SIGKILL: a crash) and waits for it.
+func runFlask(t *testing.T, name string) (url string, kill func()) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -194,11 +209,12 @@ func startFlask(t *testing.T, name string) string {
 	}
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
+	kill = func() {
 		cmd.Process.Kill()
 		<-exited
-	})
-	url := "http://127.0.0.1:" + strconv.Itoa(port)
+	}
+	t.Cleanup(kill)
+	url = "http://127.0.0.1:" + strconv.Itoa(port)
 	client := &http.Client{Timeout: time.Second}
 	testwait.Seen(t, testwait.Patience, "the Flask node to answer /health", func() (bool, string) {
 		select {
@@ -213,5 +229,5 @@ func startFlask(t *testing.T, name string) string {
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK, resp.Status
 	})
-	return url
+	return url, kill
 }

@@ -30,7 +30,10 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&cfg.Host, "host", "127.0.0.1", "`ADDR` to listen on (0.0.0.0 serves a LAN or a container)")
 	fs.StringVar(&cfg.Join, "join", "", "join the proxy at `URL`")
 	fs.StringVar(&cfg.Token, "token", "", "the class `CODE` the proxy printed")
+	fs.StringVar(&cfg.DataDir, "data", "", "keep the node's keys in a file in `DIR`, so a restart keeps them (default: in memory, as the seed)")
+	fs.DurationVar(&cfg.Tombstones, "tombstones", 0, "keep a deleted key's version this `long`, so repair never brings it back (default 10m)")
 	fs.BoolVar(&cfg.Relay, "relay", false, "be reached through the proxy's relay: no public address or ngrok account needed")
+	fs.StringVar(&cfg.Upstream, "upstream", "", "be a sidecar for your own server at `URL` (http://127.0.0.1:5000): forward every data call to it, and report its health (see docs/OWN-NODE.md)")
 	fs.StringVar(&cfg.Advertise, "advertise", "", "`URL` the proxy should call (default the ngrok URL or http://HOST:PORT)")
 	fs.Int64Var(&cfg.MaxBody, "max-body", kvapi.DefaultMaxBody, "largest /put body in `BYTES`")
 	fs.IntVar(&cfg.MaxKey, "max-key", kvapi.DefaultMaxKey, "longest key in `BYTES`")
@@ -73,6 +76,9 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usageError("%v", err)
 	}
 	fmt.Fprintf(stdout, "kvclass node %s serving at %s\n", n.Name(), n.LocalURL())
+	if up, own := n.Upstream(); up != "" {
+		fmt.Fprintf(stdout, "  forwarding to your server at %s (%s)\n", up, own)
+	}
 	switch {
 	case cfg.Relay:
 		fmt.Fprintf(stdout, "  reached through the proxy's relay (no public address needed)\n")

@@ -33,7 +33,7 @@ type joinAnswer struct {
 // connection and the heartbeat interval to ping at.
 func (s *Session) dialJoin(ctx context.Context) (*websocket.Conn, time.Duration, error) {
 	s.mu.Lock()
-	req := kvapi.JoinRequest{Name: s.opts.Name, URL: s.url, Token: s.opts.Token, Secret: s.secret, Relay: s.opts.Relay}
+	req := kvapi.JoinRequest{Name: s.opts.Name, URL: s.url, Token: s.opts.Token, Secret: s.secret, Relay: s.opts.Relay, Own: s.opts.Own}
 	s.mu.Unlock()
 	dialCtx, cancel := context.WithTimeout(ctx, s.opts.DialTimeout)
 	conn, resp, err := s.dialer.DialContext(dialCtx, s.wsURL, s.header)
@@ -186,8 +186,12 @@ func (s *Session) postLeave(ctx context.Context) error {
 	return fmt.Errorf("leave: %w", responseError(resp, s.leaveURL))
 }
 
+// maxMessage bounds the text from the proxy that a node prints: room for a
+// contract refusal, which quotes the failing request and its answer.
+const maxMessage = 600
+
 // cleanMessage makes text from the proxy safe for a terminal: no control
-// characters (escape sequences), at most 300 bytes.
+// characters (escape sequences), at most maxMessage bytes.
 func cleanMessage(msg string) string {
 	msg = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) || r == unicode.ReplacementChar {
@@ -195,7 +199,7 @@ func cleanMessage(msg string) string {
 		}
 		return r
 	}, msg)
-	return kvapi.Truncate(strings.TrimSpace(msg), 300)
+	return kvapi.Truncate(strings.TrimSpace(msg), maxMessage)
 }
 
 // jitter returns a wait between d/2 and d.

@@ -88,6 +88,34 @@ func (s *Session) keep(conn *websocket.Conn, hb time.Duration) (why error, stop 
 	}
 	ticker := time.NewTicker(hb)
 	defer ticker.Stop()
+	// A join starts the node up on the proxy: a node that is down says so
+	// again on every new connection.
+	sent := kvapi.Status{Type: kvapi.StatusType, Up: true}
+	sendStatus := func() error {
+		st := s.currentStatus()
+		if st == sent {
+			return nil
+		}
+		_ = conn.SetWriteDeadline(time.Now().Add(writeWait))
+		if err := conn.WriteJSON(st); err != nil {
+			return err
+		}
+		sent = st
+		if st.Up {
+			s.log.Info("told the proxy this node is up again", "node", s.opts.Name)
+		} else {
+			s.log.Warn("told the proxy this node is down", "node", s.opts.Name, "reason", st.Reason)
+		}
+		return nil
+	}
+	fail := func(err error) (error, bool) {
+		_ = conn.Close()
+		<-readerDone
+		return fmt.Errorf("cannot tell the proxy the node's status: %w", err), false
+	}
+	if err := sendStatus(); err != nil {
+		return fail(err)
+	}
 	for {
 		select {
 		case <-s.ctx.Done():
@@ -101,6 +129,10 @@ func (s *Session) keep(conn *websocket.Conn, hb time.Duration) (why error, stop 
 				_ = conn.Close()
 				<-readerDone
 				return fmt.Errorf("cannot ping the proxy: %w", err), false
+			}
+		case <-s.statusChanged:
+			if err := sendStatus(); err != nil {
+				return fail(err)
 			}
 		case <-s.urlChanged:
 			hangUp("rejoining with a new URL")

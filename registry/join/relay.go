@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync/atomic"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/kvclass/kvclass/kvapi"
 	"github.com/kvclass/kvclass/relay"
@@ -31,7 +34,14 @@ func (s *Session) relayLoop() {
 		}
 		wait := jitter(backoff)
 		backoff = min(2*backoff, s.opts.MaxBackoff)
-		s.log.Warn("the relay to the proxy dropped; connecting again", "why", err.Error(), "in", wait.Round(time.Millisecond).String())
+		var refused *Error
+		if errors.As(err, &refused) && refused.Status == http.StatusUnprocessableEntity {
+			// The node fails the contract: say so loudly, and keep trying,
+			// so a student who fixes the server needs not restart this.
+			s.log.Error("the proxy refused this node: fix your server and it connects again by itself", "why", refused.Message, "in", wait.Round(time.Millisecond).String())
+		} else {
+			s.log.Warn("the relay to the proxy dropped; connecting again", "why", err.Error(), "in", wait.Round(time.Millisecond).String())
+		}
 		select {
 		case <-s.ctx.Done():
 			return
@@ -71,6 +81,16 @@ func (s *Session) serveRelay() error {
 	}
 	_ = ws.SetReadDeadline(time.Time{})
 	_ = ws.SetWriteDeadline(time.Time{})
+	// The proxy checks the node over the relay, and closes it with
+	// CloseRefused and the failing case when the node fails the contract.
+	var refused atomic.Pointer[Error]
+	ws.SetCloseHandler(func(code int, text string) error {
+		if code == kvapi.CloseRefused {
+			refused.Store(&Error{Status: http.StatusUnprocessableEntity, Message: cleanMessage(text)})
+		}
+		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(time.Second))
+		return nil
+	})
 	ln, err := relay.NewListener(ws, s.log)
 	if err != nil {
 		ws.Close()
@@ -80,6 +100,9 @@ func (s *Session) serveRelay() error {
 	srv := serve.HTTPServer(s.opts.Handler, s.log)
 	err = srv.Serve(ln)
 	srv.Close()
+	if r := refused.Load(); r != nil {
+		return r
+	}
 	if errors.Is(err, http.ErrServerClosed) || s.ctx.Err() != nil {
 		return errors.New("closed")
 	}

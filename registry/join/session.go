@@ -43,6 +43,10 @@ type Options struct {
 	// name (files of mode 0600), so a node restarted after a crash rejoins
 	// in its place at once. Empty keeps nothing. See DefaultStateDir.
 	StateDir string
+	// Own says the node is a student's own implementation behind kvclass's
+	// sidecar: its server's product ("Werkzeug/3.0.1") or "own" (see
+	// kvapi.OwnProduct); the page shows it. Empty for kvclass's own node.
+	Own string
 	// Header holds extra headers for every request to the proxy, such as
 	// ngrok-skip-browser-warning or User-Agent (default "kvclass-node").
 	Header http.Header
@@ -120,8 +124,9 @@ type Session struct {
 	done      chan struct{} // closed when the background goroutine ends
 	relayDone chan struct{} // closed when the relay loop ends; nil without a relay
 
-	urlChanged chan struct{}
-	leaveReq   chan leaveRequest
+	urlChanged    chan struct{}
+	statusChanged chan struct{}
+	leaveReq      chan leaveRequest
 
 	mu            sync.Mutex
 	url           string
@@ -129,6 +134,7 @@ type Session struct {
 	err           error // why the session ended by itself: ErrKicked
 	leaving       bool
 	leaveReason   string
+	status        kvapi.Status // the node's health as it reports it (SetStatus)
 	attemptCancel context.CancelFunc
 }
 
@@ -283,11 +289,13 @@ func newSession(opts Options) (*Session, error) {
 				DisableKeepAlives:     true,
 			},
 		},
-		done:       make(chan struct{}),
-		urlChanged: make(chan struct{}, 1),
-		leaveReq:   make(chan leaveRequest),
-		url:        opts.URL,
-		secret:     opts.Secret,
+		done:          make(chan struct{}),
+		urlChanged:    make(chan struct{}, 1),
+		statusChanged: make(chan struct{}, 1),
+		leaveReq:      make(chan leaveRequest),
+		url:           opts.URL,
+		secret:        opts.Secret,
+		status:        kvapi.Status{Type: kvapi.StatusType, Up: true},
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -344,6 +352,34 @@ func (s *Session) SetURL(u string) {
 	if changed {
 		signal(s.urlChanged)
 	}
+}
+
+// SetStatus tells the proxy whether the node can serve, without leaving
+// the class: down with reason ("upstream: connection refused"), which the
+// page shows and heartbeats do not undo, or up again. It is sent at once
+// over the session's websocket ({"type": "status", ...}, see kvapi.Status)
+// and again after every rejoin while the node is down; a node that never
+// calls it is up. kvclass's sidecar calls it when the student's server
+// behind it stops or starts answering.
+func (s *Session) SetStatus(up bool, reason string) {
+	st := kvapi.Status{Type: kvapi.StatusType, Up: up}
+	if !up {
+		st.Reason = kvapi.Truncate(reason, kvapi.MaxReasonLen)
+	}
+	s.mu.Lock()
+	changed := s.status != st
+	s.status = st
+	s.mu.Unlock()
+	if changed {
+		signal(s.statusChanged)
+	}
+}
+
+// currentStatus returns the node's health as it reports it.
+func (s *Session) currentStatus() kvapi.Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.status
 }
 
 // Leave tells the proxy the node is stopping, so it is marked down at once
