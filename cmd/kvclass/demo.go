@@ -25,6 +25,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	count := fs.Int("nodes", 3, "how many `N` nodes to run")
 	base := fs.Int("base-port", 5000, "first node's `PORT`; the proxy takes PORT+N")
 	host := fs.String("host", "127.0.0.1", "`ADDR` to listen on")
+	timeout := fs.Duration("timeout", 2*time.Second, "bound on every call the proxy makes to a node")
 	statePath := fs.String("state", "", "`FILE` keeping the class code and admin token (default as for the proxy)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -69,6 +70,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer stopProxy()
 	p, err := proxy.New(proxy.Config{
 		Mode:         mode,
+		Timeout:      *timeout,
 		Host:         *host,
 		Port:         *base + *count,
 		Token:        secrets.ClassCode,

@@ -168,6 +168,7 @@ func TestCrashedNodeRejoinsAtOnce(t *testing.T) {
 		"--token", "crash-class", "--allow-private", "--heartbeat", "5s").waitFor("students run")
 	nodeArgs := []string{"node", "-n", "ada", "-p", strconv.Itoa(base), "--join", proxyURL, "--token", "crash-class", "--state", filepath.Join(dir, "nodes")}
 	n := startProc(t, nodeArgs...)
+	n.waitFor("serving at") // its secret is saved before it says so
 	waitUp(t, proxyURL, 1)
 
 	// The same name again on this machine, while the first runs.
