@@ -29,14 +29,19 @@ type testClass struct {
 	// explain (under mu) answers GET /placement/explain as the proxy
 	// would; nil, that path is 404 (a node, an older proxy).
 	explain http.HandlerFunc
+	// admin (under mu) answers /admin/ as the proxy would (adminStub);
+	// whatif answers GET /placement/whatif. Nil, they are 404.
+	admin  http.Handler
+	whatif http.HandlerFunc
 	// joinPage, when set before serve, is mounted at /join and /join/.
 	joinPage *JoinPage
 }
 
 // testNode is one node of a testClass: its view and all its keys.
 type testNode struct {
-	view NodeView
-	keys []testPair // newest first
+	view      NodeView
+	keys      []testPair      // newest first
+	misplaced map[string]bool // keys marked misplaced in the snapshot
 }
 
 // testPair is one stored key with its raw JSON value.
@@ -81,6 +86,26 @@ func (c *testClass) serve(t testing.TB) string {
 		}
 		explain(w, r)
 	})
+	mux.HandleFunc("/admin/", func(w http.ResponseWriter, r *http.Request) {
+		c.mu.Lock()
+		admin := c.admin
+		c.mu.Unlock()
+		if admin == nil {
+			kvapi.WriteError(w, kvapi.ErrNoRoute)
+			return
+		}
+		admin.ServeHTTP(w, r)
+	})
+	mux.HandleFunc("/placement/whatif", func(w http.ResponseWriter, r *http.Request) {
+		c.mu.Lock()
+		whatif := c.whatif
+		c.mu.Unlock()
+		if whatif == nil {
+			kvapi.WriteError(w, kvapi.ErrNoRoute)
+			return
+		}
+		whatif(w, r)
+	})
 	if c.joinPage != nil {
 		mux.Handle("/join", c.joinPage)
 		mux.Handle("/join/", c.joinPage)
@@ -123,12 +148,13 @@ func (c *testClass) snapshot() Snapshot {
 	s := c.snap
 	s.Type = TypeSnapshot
 	s.Nodes = nil
+	s.Seconds = slices.Clone(s.Seconds)
 	for _, n := range c.nodes {
 		v := n.view
 		v.Count = len(n.keys)
 		for _, p := range n.keys[:min(len(n.keys), s.Limit)] {
 			text, size := Preview(p.raw)
-			v.Keys = append(v.Keys, KeyView{Key: p.key, Value: text, Size: size})
+			v.Keys = append(v.Keys, KeyView{Key: p.key, Value: text, Size: size, Misplaced: n.misplaced[p.key]})
 		}
 		s.Nodes = append(s.Nodes, v)
 	}

@@ -205,7 +205,7 @@ type Event struct {
 	Count  int       `json:"count,omitempty"`
 	Op     string    `json:"op,omitempty"`     // "PUT", "GET", "DELETE"
 	Nodes  []string  `json:"nodes,omitempty"`  // nodes that served a request
-	Result string    `json:"result,omitempty"` // "ok", "hit", "miss", "error"
+	Result string    `json:"result,omitempty"` // "ok", "hit", "miss", "error", "late", "stale"
 	Status int       `json:"status,omitempty"` // HTTP status returned to the client
 	Error  string    `json:"error,omitempty"`
 	Change string    `json:"change,omitempty"`

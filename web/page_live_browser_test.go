@@ -31,6 +31,13 @@ func TestPage(t *testing.T) {
 	t.Run("no nodes", func(t *testing.T) { testNoNodes(t, browser) })
 	t.Run("why a key is here", func(t *testing.T) { testExplain(t, browser) })
 	t.Run("join page", func(t *testing.T) { testJoinPage(t, browser) })
+	t.Run("instructor token", func(t *testing.T) { testInstructorToken(t, browser) })
+	t.Run("instructor actions", func(t *testing.T) { testInstructorActions(t, browser) })
+	t.Run("what-if preview", func(t *testing.T) { testWhatIf(t, browser) })
+	t.Run("misplaced keys", func(t *testing.T) { testMisplaced(t, browser) })
+	t.Run("fault on another viewer", func(t *testing.T) { testFaultOnAnotherViewer(t, browser) })
+	t.Run("check verdict", func(t *testing.T) { testCheckVerdict(t, browser) })
+	t.Run("lessons on the projector", func(t *testing.T) { testLessonsProjector(t, browser) })
 }
 
 // Expressions that read the page.
@@ -330,6 +337,7 @@ func testNodePage(t *testing.T, browser context.Context) {
 	webtest.WaitEqual(t, ctx, `document.getElementById('mode-name').textContent`, "kv1")
 	webtest.WaitEqual(t, ctx, `document.getElementById('tunnel-state').textContent`, "connecting")
 	webtest.WaitTrue(t, ctx, `document.getElementById('join').hidden`)
+	webtest.WaitTrue(t, ctx, `document.getElementById('instructor').hidden && document.getElementById('class').hidden`)
 
 	c.publish(Event{Type: EventTunnel, Tunnel: &Tunnel{State: "online", URL: "https://kv1-anya.ngrok-free.dev"}})
 	webtest.WaitEqual(t, ctx, `document.getElementById('tunnel-state').textContent`, "online")

@@ -16,6 +16,12 @@
   const TILES_ABOVE = 8; // more nodes than this: the projector's tiles
   const FEED_NODES_MAX = 3; // more nodes served one request: "→ N nodes"
   const EXPLAIN_TIMEOUT_MS = 8000;
+  const STRIP_SECONDS = 120; // the availability strip's span: two minutes
+  const ADMIN_TIMEOUT_MS = 15000;
+  // ADMIN_TOKEN_KEY is where the instructor's admin token is kept: the
+  // tab's sessionStorage (gone when the tab closes), never the URL, never
+  // the page (docs/EVENTS.md, "The instructor's panel").
+  const ADMIN_TOKEN_KEY = 'kvclass.admin-token';
 
   // ---- translations (UI strings only, never data) ----
 
@@ -71,6 +77,126 @@
       whyNoOwner: 'No nodes yet, so no owner',
       position: 'position',
       then: 'then',
+      // the feed's new results
+      late: 'late',
+      lateTitle: 'this replica answered after the write had returned',
+      stale: 'stale',
+      staleFmt: (node, detail) => `${node} stale: ${detail}`,
+      onNode: (node) => `on ${node}`,
+      onNodeTitle: (node) => `the key is not on its owner: it sits on ${node}`,
+      // marks on nodes and keys
+      markMisplaced: 'misplaced',
+      markMoving: 'moves',
+      nMisplaced: (n) => `${fmt(n)} misplaced`,
+      nMisplacedTitle: (n) => `${fmt(n)} of this node's keys belong elsewhere`,
+      tHints: 'hints',
+      tMisplaced: 'misplaced',
+      tMoving: (n) => (n === 1 ? 'moves' : 'move'),
+      nHints: (n) => `${fmt(n)} hinted ${n === 1 ? 'write waits' : 'writes wait'}`,
+      nHintsTitle: (n) => `the proxy keeps ${fmt(n)} ${n === 1 ? 'write' : 'writes'} for this node and replays them when it is back`,
+      nMoving: (n) => `${fmt(n)} ${n === 1 ? 'moves' : 'move'}`,
+      nMovingTitle: (n) => `${fmt(n)} of the listed keys would move`,
+      faultDelay: (ms) => `+${ms} ms`,
+      faultDrop: (p) => `drop ${p}%`,
+      faultPause: 'paused',
+      faultLabel: 'fault',
+      ownTitle: "a student's own implementation",
+      // the class panel
+      checkTitle: 'Linearizability check',
+      checkRunning: 'running…',
+      checkOps: (n) => `${fmt(n)} ${n === 1 ? 'operation' : 'operations'}`,
+      verdicts: { LINEARIZABLE: 'LINEARIZABLE', 'NOT LINEARIZABLE': 'NOT LINEARIZABLE', 'NO VERDICT': 'NO VERDICT' },
+      overlapYes: 'R + W > N: every read meets the last write',
+      overlapNo: 'R + W ≤ N: reads can be stale',
+      repairModes: { off: 'off', async: 'async', sync: 'sync' },
+      readRepair: (m) => `Read repair: ${m}`,
+      hintsOn: 'Hinted handoff: on',
+      hintsOff: 'Hinted handoff: off',
+      aeOn: (iv) => `Anti-entropy: every ${iv}`,
+      aeOff: 'Anti-entropy: off',
+      divergent: (n) => (n === 0 ? 'Replicas agree' : `${fmt(n)} ${n === 1 ? 'key differs' : 'keys differ'} between replicas`),
+      pinned: (node) => `Reads pinned to ${node}`,
+      misplaced: (m, k) => `${fmt(m)} of ${fmt(k)} ${k === 1 ? 'key' : 'keys'} misplaced`,
+      inPlace: (k) => (k === 1 ? 'The key is on its owner' : `All ${fmt(k)} keys are on their owners`),
+      rebalance: 'Rebalance',
+      rbRunning: 'running…',
+      rbDone: 'done',
+      rbFigs: (moved, total, bytes) => `${fmt(moved)} of ${fmt(total)} ${total === 1 ? 'key' : 'keys'} moved · ${bytes}`,
+      rbWait: (names) => `Waiting for ${names} (down)`,
+      rbWaitTitle: 'the keys of a down node move when it is back or kicked',
+      locked: 'Class locked: only known nodes may rejoin',
+      availability: 'Availability, last 2 min',
+      legendOK: 'ok',
+      legendFail: 'failed',
+      legendFault: 'fault',
+      now: 'now',
+      stripFrom: '−2 min',
+      availNow: (ok, fail) => `${fmt(ok)} ok · ${fmt(fail)} failed per s`,
+      secTitle: (time, ok, fail) => `${time}: ${fmt(ok)} ok, ${fmt(fail)} failed`,
+      pvJoin: (name) => `If ${name} joins`,
+      pvLeave: (name) => `If ${name} leaves`,
+      pvNote: (keys) => `over the ${fmt(keys)} keys the proxy sees`,
+      pvHeads: ['strategy', 'moved', 'ideal', 'max/mean'],
+      pvTruncated: 'only the first moving keys are marked',
+      pvSummary: (moved, keys, pct, ideal) => `${fmt(moved)} of ${fmt(keys)} keys would move (${pct}); ideal ${ideal}`,
+      pvFailed: 'Preview failed: ',
+      strategies: { modulo: 'modulo', ring: 'ring', rendezvous: 'rendezvous' },
+      // the instructor's panel
+      instructor: 'instructor',
+      instructorTitle: "Instructor's panel (needs the admin token)",
+      adminTitle: "Instructor's panel",
+      adminTokenLabel: 'Admin token',
+      adminSignIn: 'Use token',
+      adminTokenNote: "It is in the proxy's state file (the proxy prints that file's path when it starts). It stays in this browser tab only and goes to this proxy only.",
+      adminSignOut: 'Forget the token',
+      adminNeedToken: 'Enter the admin token first.',
+      adminRejected: 'The proxy refused the admin token (401), so this tab forgot it. Enter it again.',
+      adminReady: "Token kept for this tab. The proxy's answer to each action shows here.",
+      adminUnreachable: 'Could not reach the proxy: ',
+      adminWorking: 'Sending…',
+      aMode: 'Mode',
+      aPlacement: 'Placement',
+      aStrategy: 'Strategy',
+      aVnodes: 'Points per node (ring)',
+      aReplicas: 'Copies of each key',
+      aApply: 'Apply',
+      aReplication: 'Replication',
+      aReadRepair: 'Read repair',
+      aAntiEntropy: 'Anti-entropy every (0: off)',
+      aPin: 'Pin reads to',
+      aHints: 'Hinted handoff',
+      aNone: '(none)',
+      aFaults: 'Faults',
+      aNode: 'Node',
+      aDelay: 'Delay, ms',
+      aDrop: 'Drop, %',
+      aPause: 'Pause (calls hang until the timeout)',
+      aFaultSet: 'Set fault',
+      aFaultClear: 'Clear',
+      aFaultClearAll: 'Clear all',
+      aMoves: 'What moves',
+      aJoinName: 'name of a new node',
+      aPreviewJoin: 'Preview join',
+      aPreviewLeave: 'Preview leave',
+      aPreviewClear: 'Clear preview',
+      aRebalance: 'Rebalance now',
+      aCheck: 'Linearizability check',
+      aDuration: 'Duration',
+      aClients: 'Clients',
+      aKeys: 'Keys',
+      aCheckRun: 'Run check',
+      aClass: 'Class',
+      aLock: 'Lock the class',
+      aUnlock: 'Open the class',
+      aKick: 'Kick',
+      aReset: "Clear every node's data…",
+      aResetConfirm: "Clear the data on every node? The students' keys are lost.",
+      aResetYes: 'Yes, clear it all',
+      aCancel: 'Cancel',
+      aBadNumber: (field) => `${field}: a whole number, please.`,
+      aBadInterval: 'Anti-entropy: a duration such as 30s, or 0 for off.',
+      aPickNode: 'Pick a node first.',
+      aNameNeeded: 'Type the name of the node that would join.',
     },
     ru: {
       title: 'kvclass — состояние',
@@ -123,6 +249,122 @@
       whyNoOwner: 'Узлов пока нет — владельца нет',
       position: 'позиция',
       then: 'затем',
+      late: 'опоздал',
+      lateTitle: 'эта реплика ответила, когда запись уже вернулась клиенту',
+      stale: 'устарело',
+      staleFmt: (node, detail) => `${node} устарел: ${detail}`,
+      onNode: (node) => `на ${node}`,
+      onNodeTitle: (node) => `ключ не на своём узле: он лежит на ${node}`,
+      markMisplaced: 'не на месте',
+      markMoving: 'переедет',
+      nMisplaced: (n) => `${fmt(n)} не на месте`,
+      nMisplacedTitle: (n) => `ключей этого узла, которым место на другом: ${fmt(n)}`,
+      tHints: 'в очереди',
+      tMisplaced: 'не на месте',
+      tMoving: (n) => plural(n, { one: 'переедет', few: 'переедут', many: 'переедут', other: 'переедут' }),
+      nHints: (n) => `ждут записей: ${fmt(n)}`,
+      nHintsTitle: (n) => `прокси хранит для этого узла записей: ${fmt(n)} и передаст их, когда узел вернётся`,
+      nMoving: (n) => `${fmt(n)} ${plural(n, { one: 'переедет', few: 'переедут', many: 'переедут', other: 'переедут' })}`,
+      nMovingTitle: (n) => `из показанных ключей переедут: ${fmt(n)}`,
+      faultDelay: (ms) => `+${ms} мс`,
+      faultDrop: (p) => `потери ${p}%`,
+      faultPause: 'пауза',
+      faultLabel: 'сбой',
+      ownTitle: 'собственная реализация студента',
+      checkTitle: 'Проверка линеаризуемости',
+      checkRunning: 'идёт…',
+      checkOps: (n) => `операций: ${fmt(n)}`,
+      verdicts: { LINEARIZABLE: 'ЛИНЕАРИЗУЕМО', 'NOT LINEARIZABLE': 'НЕ ЛИНЕАРИЗУЕМО', 'NO VERDICT': 'НЕТ ВЕРДИКТА' },
+      overlapYes: 'R + W > N: каждое чтение встречает последнюю запись',
+      overlapNo: 'R + W ≤ N: чтение может вернуть устаревшее',
+      repairModes: { off: 'выкл.', async: 'асинхронно', sync: 'синхронно' },
+      readRepair: (m) => `Восстановление при чтении: ${m}`,
+      hintsOn: 'Hinted handoff: вкл.',
+      hintsOff: 'Hinted handoff: выкл.',
+      aeOn: (iv) => `Антиэнтропия: каждые ${iv}`,
+      aeOff: 'Антиэнтропия: выкл.',
+      divergent: (n) => (n === 0 ? 'Реплики совпадают' : `Расходятся между репликами: ${fmt(n)}`),
+      pinned: (node) => `Чтение только с ${node}`,
+      misplaced: (m, k) => `${fmt(m)} из ${fmt(k)} ${plural(k, { one: 'ключа', other: 'ключей' })} не на своём узле`,
+      inPlace: (k) => `Все ключи на своих узлах (${fmt(k)})`,
+      rebalance: 'Перебалансировка',
+      rbRunning: 'идёт…',
+      rbDone: 'готово',
+      rbFigs: (moved, total, bytes) => `перенесено ${fmt(moved)} из ${fmt(total)} · ${bytes}`,
+      rbWait: (names) => `Ждут ${names} (недоступны)`,
+      rbWaitTitle: 'ключи недоступного узла переедут, когда он вернётся или будет исключён',
+      locked: 'Класс закрыт: вернуться могут только известные узлы',
+      availability: 'Доступность, последние 2 мин',
+      legendOK: 'успех',
+      legendFail: 'отказ',
+      legendFault: 'сбой',
+      now: 'сейчас',
+      stripFrom: '−2 мин',
+      availNow: (ok, fail) => `в секунду: ${fmt(ok)} успешно · ${fmt(fail)} ${plural(fail, { one: 'отказ', few: 'отказа', many: 'отказов', other: 'отказа' })}`,
+      secTitle: (time, ok, fail) => `${time}: успешно ${fmt(ok)}, отказов ${fmt(fail)}`,
+      pvJoin: (name) => `Если подключится ${name}`,
+      pvLeave: (name) => `Если уйдёт ${name}`,
+      pvNote: (keys) => `по ключам, которые видит прокси: ${fmt(keys)}`,
+      pvHeads: ['стратегия', 'переедет', 'идеал', 'макс/сред'],
+      pvTruncated: 'отмечены только первые переезжающие ключи',
+      pvSummary: (moved, keys, pct, ideal) => `Переедет ${fmt(moved)} из ${fmt(keys)} (${pct}); идеал ${ideal}`,
+      pvFailed: 'Прогноз не удался: ',
+      strategies: { modulo: 'по модулю', ring: 'кольцо', rendezvous: 'рандеву' },
+      instructor: 'преподаватель',
+      instructorTitle: 'Панель преподавателя (нужен токен администратора)',
+      adminTitle: 'Панель преподавателя',
+      adminTokenLabel: 'Токен администратора',
+      adminSignIn: 'Войти',
+      adminTokenNote: 'Он в файле состояния прокси (путь к файлу прокси печатает при запуске). Токен хранится только в этой вкладке и уходит только этому прокси.',
+      adminSignOut: 'Забыть токен',
+      adminNeedToken: 'Сначала введите токен администратора.',
+      adminRejected: 'Прокси не принял токен (401), и вкладка его забыла. Введите его снова.',
+      adminReady: 'Токен сохранён для этой вкладки. Ответ прокси на каждое действие появится здесь.',
+      adminUnreachable: 'Прокси недоступен: ',
+      adminWorking: 'Отправляем…',
+      aMode: 'Режим',
+      aPlacement: 'Размещение',
+      aStrategy: 'Стратегия',
+      aVnodes: 'Точек на узел (кольцо)',
+      aReplicas: 'Копий каждого ключа',
+      aApply: 'Применить',
+      aReplication: 'Репликация',
+      aReadRepair: 'Восстановление при чтении',
+      aAntiEntropy: 'Антиэнтропия каждые (0 — выкл.)',
+      aPin: 'Читать только с',
+      aHints: 'Hinted handoff (отложенная передача)',
+      aNone: '(нет)',
+      aFaults: 'Сбои',
+      aNode: 'Узел',
+      aDelay: 'Задержка, мс',
+      aDrop: 'Потери, %',
+      aPause: 'Пауза (вызовы висят до таймаута)',
+      aFaultSet: 'Включить сбой',
+      aFaultClear: 'Снять',
+      aFaultClearAll: 'Снять все',
+      aMoves: 'Что переедет',
+      aJoinName: 'имя нового узла',
+      aPreviewJoin: 'Если подключится',
+      aPreviewLeave: 'Если уйдёт',
+      aPreviewClear: 'Убрать прогноз',
+      aRebalance: 'Перебалансировать',
+      aCheck: 'Проверка линеаризуемости',
+      aDuration: 'Длительность',
+      aClients: 'Клиентов',
+      aKeys: 'Ключей',
+      aCheckRun: 'Запустить проверку',
+      aClass: 'Класс',
+      aLock: 'Закрыть класс',
+      aUnlock: 'Открыть класс',
+      aKick: 'Исключить',
+      aReset: 'Стереть данные всех узлов…',
+      aResetConfirm: 'Стереть данные на всех узлах? Ключи студентов пропадут.',
+      aResetYes: 'Да, стереть всё',
+      aCancel: 'Отмена',
+      aBadNumber: (field) => `${field}: нужно целое число.`,
+      aBadInterval: 'Антиэнтропия: интервал вроде 30s или 0, чтобы выключить.',
+      aPickNode: 'Сначала выберите узел.',
+      aNameNeeded: 'Введите имя узла, который подключился бы.',
     },
   };
 
@@ -133,6 +375,13 @@
   const store = {
     get(k) { try { return localStorage.getItem(k); } catch { return null; } },
     set(k, v) { try { localStorage.setItem(k, v); } catch { /* private mode */ } },
+  };
+
+  // session holds the admin token for this tab only.
+  const session = {
+    get() { try { return sessionStorage.getItem(ADMIN_TOKEN_KEY) || ''; } catch { return ''; } },
+    set(v) { try { sessionStorage.setItem(ADMIN_TOKEN_KEY, v); } catch { /* storage off */ } },
+    clear() { try { sessionStorage.removeItem(ADMIN_TOKEN_KEY); } catch { /* storage off */ } },
   };
 
   const utf8 = new TextEncoder();
@@ -219,6 +468,16 @@
     return 'c' + c;
   }
 
+  // setProp sets a property (which may reflect to an attribute) only when
+  // it changes: a render repeats itself, the DOM need not.
+  function setProp(el, name, value) {
+    if (el[name] !== value) el[name] = value;
+  }
+
+  function setAttr(el, name, value) {
+    if (el.getAttribute(name) !== value) el.setAttribute(name, value);
+  }
+
   function clone(id) {
     return $(id).content.firstElementChild.cloneNode(true);
   }
@@ -294,9 +553,16 @@
     layout: '', // the layout shown: "cards" or "tiles"
     selected: '', // the node whose keys the tiles layout shows in its panel
     membership: 0, // counts changes of membership and placement (explanations go stale)
+    cls: null, // the class's lessons (Snapshot.class, "class" events), normalized by classFrom
+    seconds: new Map(), // Unix second -> {t, ok, fail, faulted}: the availability strip
+    stripEnd: 0, // the strip's newest second
+    clockOffset: 0, // the proxy's seconds minus this browser's, from the last "second"
+    stripSeen: false, // the proxy sends seconds: the strip stays, even when they age out
+    preview: null, // the instructor's what-if: {kind, name, answer, keys: Set, truncated}
+    verdictOpen: false, // the big verdict shows (a check's verdict just landed)
   };
 
-  const dirty = { head: true, cards: new Set(), order: true, feed: true, flash: new Set() };
+  const dirty = { head: true, cards: new Set(), order: true, feed: true, flash: new Set(), lessons: true, strip: true, admin: true };
 
   // The layout: "auto" shows cards up to TILES_ABOVE nodes and tiles
   // beyond; "cards" and "tiles" are the viewer's fixed choice.
@@ -311,7 +577,10 @@
 
   function newNode(view) {
     return {
-      view: { name: view.name, url: '', status: 'up', reason: '', count: 0 },
+      // fault: {delay_ms, drop, pause} or null; hints: writes kept for it;
+      // own: its implementation ("Flask/2.3"); misplaced: its keys that
+      // belong elsewhere.
+      view: { name: view.name, url: '', status: 'up', reason: '', count: 0, fault: null, hints: 0, own: '', misplaced: 0 },
       keys: [], // newest first: {key, value, size, fresh}
       filter: '',
       search: null, // {state: 'loading'|'done'|'error', items, total, error}
@@ -329,21 +598,114 @@
   // "" or 0, as the server leaves empty fields out.
   const str = (v) => (typeof v === 'string' ? v : '');
   const num = (v) => (Number.isFinite(v) ? v : 0);
+  const fmt = (n) => n.toLocaleString(lang);
 
-  function setView(n, v) {
+  const obj = (v) => (v && typeof v === 'object' && !Array.isArray(v) ? v : null);
+  const names = (v) => (Array.isArray(v) ? v.filter((x) => typeof x === 'string' && x) : []);
+
+  // setView takes a node's view from a snapshot ("snapshot"), a join of a
+  // node new to the page ("join"), or another node event (its change).
+  // Hints come with every view; the implementation whenever it is named
+  // (a health change need not repeat it). A fault has events of its own,
+  // so only a snapshot or a new node's view sets it; the misplaced count
+  // too, and a sync, which brings the node's keys with their marks.
+  function setView(n, v, from) {
+    const whole = from === 'snapshot' || from === 'join';
     n.view.url = str(v.url);
     n.view.status = v.status === 'down' ? 'down' : 'up';
     n.view.reason = str(v.reason);
     n.view.count = num(v.count);
+    n.view.hints = num(v.hints);
+    if (str(v.own) || whole) n.view.own = str(v.own);
+    if (whole) n.view.fault = faultFrom(v.fault);
+    if (whole || from === 'sync') n.view.misplaced = num(v.misplaced);
+  }
+
+  // faultFrom reads a Fault; null when there is none (or nothing in it).
+  function faultFrom(f) {
+    f = obj(f);
+    if (!f) return null;
+    const fault = { delay: Math.max(0, Math.round(num(f.delay_ms))), drop: Math.min(1, Math.max(0, num(f.drop))), pause: f.pause === true };
+    return fault.delay || fault.drop || fault.pause ? fault : null;
   }
 
   function keysFrom(list, limit) {
     if (!Array.isArray(list)) return [];
     return list.filter((k) => k && typeof k.key === 'string').slice(0, limit)
-      .map((k) => ({ key: k.key, value: str(k.value), size: num(k.size), fresh: false }));
+      .map((k) => ({ key: k.key, value: str(k.value), size: num(k.size), fresh: false, misplaced: k.misplaced === true, version: str(k.version) }));
+  }
+
+  // classFrom reads a Class defensively; null when there is none.
+  function classFrom(c) {
+    c = obj(c);
+    if (!c) return null;
+    const rb = obj(c.rebalance);
+    const ck = obj(c.check);
+    const n = num(c.n);
+    const r = num(c.r);
+    const w = num(c.w);
+    return {
+      n, r, w,
+      overlap: typeof c.overlap === 'boolean' ? c.overlap : r + w > n,
+      readRepair: str(c.read_repair),
+      hinted: c.hinted_handoff === true,
+      antiEntropy: ['', '0', '0s', 'off'].includes(str(c.anti_entropy)) ? '' : str(c.anti_entropy),
+      divergent: num(c.divergent),
+      pinned: str(c.pinned_read),
+      misplaced: num(c.misplaced),
+      keys: num(c.keys),
+      locked: c.locked === true,
+      rebalance: rb && {
+        running: rb.running === true, moved: num(rb.moved), total: num(rb.total), bytes: num(rb.bytes),
+        waiting: names(rb.waiting), error: str(rb.error),
+      },
+      check: ck && { running: ck.running === true, ops: num(ck.ops), verdict: str(ck.verdict), explanation: str(ck.explanation) },
+    };
+  }
+
+  // setClass replaces the class's lessons. A verdict that lands live (not
+  // one a snapshot brings back) opens the big verdict; a new check closes it.
+  function setClass(c, live) {
+    const before = state.cls && state.cls.check;
+    state.cls = c;
+    const after = c && c.check;
+    if (!after || (after.running && !after.verdict)) {
+      state.verdictOpen = false;
+    } else if (live && after.verdict && (!before || before.verdict !== after.verdict ||
+      before.explanation !== after.explanation || before.ops !== after.ops || before.running)) {
+      state.verdictOpen = true;
+    }
+    dirty.lessons = true;
+    dirty.admin = true;
+  }
+
+  // addSecond puts one second of the proxy's answers on the strip.
+  function addSecond(x, live) {
+    x = obj(x);
+    if (!x || !Number.isFinite(x.t)) return;
+    const t = Math.floor(x.t);
+    state.seconds.set(t, { t, ok: Math.max(0, num(x.ok)), fail: Math.max(0, num(x.fail)), faulted: names(x.faulted) });
+    if (t > state.stripEnd) state.stripEnd = t;
+    if (live) state.clockOffset = t - Date.now() / 1000;
+    state.stripSeen = true;
+    dirty.strip = true;
+    dirty.lessons = true;
+  }
+
+  function trimSeconds() {
+    const end = stripNow();
+    for (const t of state.seconds.keys()) if (t <= end - STRIP_SECONDS) state.seconds.delete(t);
+  }
+
+  // stripNow is the strip's right edge: the newest second the proxy sent,
+  // moving on with the clock while it sends none.
+  function stripNow() {
+    if (!state.stripSeen) return state.stripEnd;
+    return Math.max(state.stripEnd, Math.floor(Date.now() / 1000 + state.clockOffset));
   }
 
   function applySnapshot(s) {
+    const wasProxy = state.role === 'proxy';
     state.role = str(s.role);
     state.mode = str(s.mode);
     state.rule = str(s.rule);
@@ -360,7 +722,7 @@
       if (!v || typeof v.name !== 'string' || state.nodes.has(v.name)) continue;
       const n = old.get(v.name) || newNode(v);
       old.delete(v.name);
-      setView(n, v);
+      setView(n, v, 'snapshot');
       n.keys = keysFrom(v.keys, state.limit);
       state.nodes.set(v.name, n);
       state.order.push(v.name);
@@ -368,8 +730,20 @@
       if (n.filter) startSearch(n, 0);
     }
     for (const n of old.values()) dropCard(n, false);
+    setClass(classFrom(s.class), false);
+    state.seconds = new Map();
+    state.stripEnd = 0;
+    state.stripSeen = false;
+    const secs = Array.isArray(s.seconds) ? s.seconds : [];
+    for (const x of secs) addSecond(x, false);
+    if (secs.length && state.stripEnd) state.clockOffset = state.stripEnd - Date.now() / 1000;
+    trimSeconds();
+    if (state.role !== 'proxy' && wasProxy) closeAdmin();
     dirty.head = true;
     dirty.order = true;
+    dirty.lessons = true;
+    dirty.strip = true;
+    dirty.admin = true;
   }
 
   function upsertKey(list, item, limit) {
@@ -392,7 +766,8 @@
     switch (ev.type) {
       case 'put': {
         if (!n || typeof ev.key !== 'string') return;
-        const item = { key: ev.key, value: str(ev.value), size: num(ev.size), fresh: true };
+        // A put lands on one of the key's owners: its row is in place.
+        const item = { key: ev.key, value: str(ev.value), size: num(ev.size), fresh: true, misplaced: false, version: str(ev.version) };
         upsertKey(n.keys, item, state.limit);
         n.view.count = num(ev.count);
         if (n.filter && n.search && n.search.state === 'done' && ev.key.includes(n.filter)) {
@@ -424,7 +799,10 @@
       }
       case 'request': {
         const nodes = Array.isArray(ev.nodes) ? ev.nodes.filter((x) => typeof x === 'string') : [];
-        addFeed({ op: str(ev.op), key: str(ev.key), nodes, result: str(ev.result), status: num(ev.status), error: str(ev.error) });
+        addFeed({
+          op: str(ev.op), key: str(ev.key), nodes, result: str(ev.result), status: num(ev.status), error: str(ev.error),
+          stale: str(ev.stale), misplaced: str(ev.misplaced),
+        });
         for (const name of nodes) {
           const m = state.nodes.get(name);
           if (m) dirty.flash.add(m);
@@ -440,11 +818,36 @@
         if (Number.isFinite(ev.replicas) && ev.replicas > 0) state.replicas = ev.replicas;
         state.membership++;
         dirty.head = true;
+        dirty.admin = true;
         return;
       case 'tunnel':
         state.tunnel = ev.tunnel && typeof ev.tunnel === 'object' ? ev.tunnel : null;
         dirty.head = true;
         return;
+      case 'class':
+        setClass(classFrom(ev.class), true);
+        return;
+      case 'fault':
+        if (!n) return;
+        n.view.fault = faultFrom(ev.fault);
+        dirty.cards.add(n);
+        dirty.admin = true;
+        return;
+      case 'second':
+        addSecond(ev.second, true);
+        trimSeconds();
+        return;
+      case 'misplaced': {
+        // The node's misplaced count, and which of its listed keys are
+        // misplaced: the marks are replaced, not added to.
+        if (!n) return;
+        const marked = new Set(names(ev.keys));
+        n.view.misplaced = num(ev.count);
+        for (const k of n.keys) k.misplaced = marked.has(k.key);
+        if (n.search && n.search.items) for (const k of n.search.items) k.misplaced = marked.has(k.key);
+        dirty.cards.add(n);
+        return;
+      }
     }
   }
 
@@ -466,6 +869,7 @@
         state.membership++;
         dirty.order = true;
         dirty.head = true;
+        dirty.admin = true;
         return;
       case 'join':
         if (!n) {
@@ -487,13 +891,14 @@
     // (whose view leaves the count out, which reads as 0) or a repeated join
     // keeps the count that goes with the listed keys.
     const count = n.view.count;
-    setView(n, { ...v, name });
+    setView(n, { ...v, name }, created ? 'join' : str(ev.change));
     if (ev.change !== 'sync' && !created) n.view.count = count;
     if (ev.change === 'sync') {
       n.keys = keysFrom(v.keys, state.limit);
       if (n.filter) startSearch(n, 0);
     }
     dirty.cards.add(n);
+    dirty.admin = true;
   }
 
   // applyOrder makes the page's node order the proxy's (a membership
@@ -602,6 +1007,9 @@
       dirty.cards.add(n);
     }
     dirty.feed = true;
+    dirty.lessons = true;
+    dirty.strip = true;
+    dirty.admin = true;
     state.feedAdded = state.feed.slice().reverse();
     $('feed').replaceChildren();
     for (const w of whys) renderWhy(w);
@@ -623,11 +1031,14 @@
     if (dirty.order) renderOrder();
     for (const n of dirty.cards) if (state.nodes.get(n.view.name) === n) renderCard(n);
     if (dirty.feed) renderFeed();
+    if (dirty.lessons) renderLessons();
+    if (dirty.strip) renderStrip();
+    if (dirty.admin) renderAdmin();
     for (const n of dirty.flash) {
       if (n.card) flash(n.card.el);
       if (n.tile) flash(n.tile.el);
     }
-    dirty.head = dirty.order = dirty.feed = false;
+    dirty.head = dirty.order = dirty.feed = dirty.lessons = dirty.strip = dirty.admin = false;
     dirty.cards.clear();
     dirty.flash.clear();
     if (refit && layout === 'tiles') fitTiles();
@@ -686,6 +1097,12 @@
     $('no-nodes').hidden = state.order.length > 0 || !state.role;
     $('feed-hint').textContent = `curl -X POST '${location.origin}/put?key=hello' -d '{"value": "world"}'`;
     document.body.classList.toggle('explains', canExplain());
+
+    const instructor = $('instructor');
+    setProp(instructor, 'hidden', state.role !== 'proxy');
+    setProp(instructor, 'title', T.instructorTitle);
+    setAttr(instructor, 'aria-label', T.instructorTitle);
+    setAttr(instructor, 'aria-expanded', String(!$('admin').hidden));
 
     const toggle = $('layout');
     toggle.hidden = !proxy || !state.role || state.order.length === 0;
@@ -747,6 +1164,7 @@
       status: el.querySelector('.status'),
       url: el.querySelector('.url'),
       reason: el.querySelector('.reason'),
+      marks: el.querySelector('.marks'),
       count: el.querySelector('.count'),
       countLabel: el.querySelector('.count-label'),
       filter: el.querySelector('.filter'),
@@ -802,6 +1220,7 @@
       status: el.querySelector('.t-status'),
       count: el.querySelector('.t-count'),
       label: el.querySelector('.t-label'),
+      marks: el.querySelector('.t-marks'),
     };
     el.classList.add(colorOf(n.view.name));
     if (n.joined) {
@@ -913,9 +1332,11 @@
     c.url.hidden = !v.url;
     c.reason.textContent = down ? v.reason : '';
     c.reason.hidden = !down || !v.reason;
+    c.marks.hidden = fillMarks(c.marks, nodeMarks(n), false) === 0;
+    markNode(c.el, n);
     c.count.textContent = v.count.toLocaleString(lang);
     c.countLabel.textContent = plural(v.count, T.keys);
-    c.filter.placeholder = T.filter;
+    setProp(c.filter, 'placeholder', T.filter);
 
     let items = n.keys;
     let note = '';
@@ -953,11 +1374,23 @@
     t.name.style.setProperty('--len', String(Math.max(len, 8)));
     t.name.classList.toggle('long', len > 16);
     t.index.textContent = '#' + n.index;
-    t.status.textContent = down ? T.down : T.up;
+    // An up node with a fault shows the fault where the green dot was; a
+    // down one keeps its red label and lists the fault with its marks.
+    const marks = nodeMarks(n);
+    const fault = !down && v.fault ? marks.shift() : null;
+    if (down && v.fault && v.hints > 0) marks.splice(0, 2, marks[1], marks[0]); // a down node's lesson is its hints
+    t.status.textContent = down ? T.down : fault ? fault.short : T.up;
+    t.status.classList.toggle('fault', !!fault);
     t.el.classList.toggle('down', down);
     t.count.textContent = v.count.toLocaleString(lang);
     t.label.textContent = plural(v.count, T.keys);
-    t.el.title = `#${n.index} ${v.name} — ${down ? T.down + (v.reason ? ': ' + v.reason : '') : T.up} — ${T.tileTitle}`;
+    // A tile has room for two marks, one beside a down node's red label;
+    // its title names them all.
+    t.el.classList.toggle('has-marks', fillMarks(t.marks, marks.slice(0, down ? 1 : 2), true) > 0);
+    markNode(t.el, n);
+    const all = (fault ? [fault] : []).concat(marks).map((m) => m.title);
+    t.el.title = `#${n.index} ${v.name} — ${down ? T.down + (v.reason ? ': ' + v.reason : '') : T.up}` +
+      (all.length ? ' — ' + all.join('; ') : '') + ` — ${T.tileTitle}`;
     t.el.classList.toggle('selected', state.selected === v.name);
     t.el.setAttribute('aria-pressed', String(state.selected === v.name));
   }
@@ -974,6 +1407,7 @@
         if (row) row.li.remove();
         row = makeRow(item);
       }
+      markRow(row, item);
       item.fresh = false;
       next.set(item.key, row);
       const at = list.children[i];
@@ -997,11 +1431,111 @@
     k.title = item.key;
     v.textContent = item.value;
     v.title = item.value;
+    if (item.version) v.title = `${item.value}\n${item.version}`;
     li.querySelector('.size').textContent = formatSize(item.size);
     li.dataset.key = item.key;
     if (canExplain()) li.tabIndex = 0;
     if (item.fresh) li.classList.add('fresh');
-    return { li, value: item.value, size: item.size };
+    return { li, value: item.value, size: item.size, mark: li.querySelector('.mark'), marks: '' };
+  }
+
+  // markRow marks a key that sits on a node that is not its owner, and a
+  // key the instructor's what-if says would move.
+  function markRow(row, item) {
+    const misplaced = !!item.misplaced;
+    const moving = !!state.preview && state.preview.keys.has(item.key);
+    const marks = (misplaced ? 'm' : '') + (moving ? 'v' : '');
+    if (row.marks === marks && row.lang === lang) return;
+    row.marks = marks;
+    row.lang = lang;
+    row.li.classList.toggle('misplaced', misplaced);
+    row.li.classList.toggle('moving', moving);
+    const words = [];
+    if (misplaced) words.push(T.markMisplaced);
+    if (moving) words.push(T.markMoving);
+    row.mark.textContent = words.join(' · ');
+    row.mark.hidden = !words.length;
+  }
+
+  // faultText words a fault, the pause first (it stops everything):
+  // "paused · +300 ms · drop 20%".
+  function faultText(f) {
+    if (!f) return '';
+    const parts = [];
+    if (f.pause) parts.push(T.faultPause);
+    if (f.delay) parts.push(T.faultDelay(f.delay.toLocaleString(lang)));
+    if (f.drop) parts.push(T.faultDrop((Math.round(f.drop * 1000) / 10).toLocaleString(lang)));
+    return parts.join(' · ');
+  }
+
+  // movingCount is how many of the node's listed keys the what-if moves.
+  function movingCount(n) {
+    if (!state.preview) return 0;
+    let c = 0;
+    for (const k of n.keys) if (state.preview.keys.has(k.key)) c++;
+    return c;
+  }
+
+  // nodeMarks are the pills a node's card and tile show: its fault, the
+  // writes kept for it, its misplaced keys, its keys a what-if moves, its
+  // own implementation. Each: {cls, text (card), short (tile), title}; a
+  // count also has n and, for the tile, word.
+  function nodeMarks(n) {
+    const v = n.view;
+    const out = [];
+    if (v.fault) {
+      const text = faultText(v.fault);
+      out.push({ cls: 'mk-fault', text: `${T.faultLabel}: ${text}`, short: text, title: `${T.faultLabel}: ${text}` });
+    }
+    if (v.hints > 0) {
+      out.push({ cls: 'mk-hints', text: T.nHints(v.hints), title: T.nHintsTitle(v.hints), n: v.hints, word: T.tHints });
+    }
+    if (v.misplaced > 0) {
+      out.push({ cls: 'mk-misplaced', text: T.nMisplaced(v.misplaced), title: T.nMisplacedTitle(v.misplaced), n: v.misplaced, word: T.tMisplaced });
+    }
+    const moving = movingCount(n);
+    if (moving > 0) out.push({ cls: 'mk-moving', text: T.nMoving(moving), title: T.nMovingTitle(moving), n: moving, word: T.tMoving(moving) });
+    if (v.own) out.push({ cls: 'mk-own', text: v.own, short: v.own, title: `${T.ownTitle}: ${v.own}` });
+    return out;
+  }
+
+  // fillMarks makes box hold one pill per mark. On a tile (short) a
+  // count's number stays whole and its word gives way.
+  function fillMarks(box, marks, short) {
+    const pills = marks.map((m) => {
+      const el = document.createElement('span');
+      el.className = 'mk ' + m.cls;
+      if (short && m.word !== undefined) {
+        const num = document.createElement('span');
+        num.className = 'mk-n';
+        num.textContent = fmt(m.n);
+        const word = document.createElement('span');
+        word.className = 'mk-w';
+        word.textContent = m.word;
+        el.append(num, ' ', word);
+        el.classList.add('mk-count');
+      } else {
+        el.textContent = short ? m.short : m.text;
+      }
+      el.title = m.title;
+      if (m.n !== undefined) el.dataset.n = String(m.n);
+      return el;
+    });
+    box.replaceChildren(...pills);
+    return pills.length;
+  }
+
+  // markNode sets the data attributes tests and scripts read on a card or
+  // a tile (docs/EVENTS.md, "What the page shows").
+  function markNode(el, n) {
+    const v = n.view;
+    const set = (k, val) => { if (val) el.dataset[k] = val; else delete el.dataset[k]; };
+    set('fault', v.fault ? faultText(v.fault) : '');
+    set('hints', v.hints > 0 ? String(v.hints) : '');
+    set('misplaced', v.misplaced > 0 ? String(v.misplaced) : '');
+    set('own', v.own);
+    el.classList.toggle('faulted', !!v.fault);
+    el.classList.toggle('moving', movingCount(n) > 0);
   }
 
   function flash(el) {
@@ -1023,7 +1557,7 @@
   function feedLine(e) {
     const li = clone('tpl-feed');
     const result = e.result === 'error' ? 'error' : e.result;
-    li.classList.add('r-' + (['ok', 'hit', 'miss', 'error'].includes(result) ? result : 'ok'));
+    li.classList.add('r-' + (['ok', 'hit', 'miss', 'error', 'late', 'stale'].includes(result) ? result : 'ok'));
     const op = li.querySelector('.op');
     op.textContent = e.op;
     op.classList.add('op-' + (['PUT', 'GET', 'DELETE'].includes(e.op) ? e.op.toLowerCase() : 'other'));
@@ -1057,13 +1591,266 @@
     } else if (result === 'error') {
       res.textContent = T.error + (e.status ? ' ' + e.status : '') + (e.error ? ': ' + e.error : '');
       res.title = e.error;
+    } else if (result === 'late') {
+      res.textContent = T.late;
+      res.title = T.lateTitle;
+    } else if (result === 'stale') {
+      // "kv1 stale: 41 < 44" from the proxy, in the page's words.
+      const m = /^(.+?) stale: (.+)$/s.exec(e.stale);
+      res.textContent = m ? T.staleFmt(m[1], m[2]) : e.stale ? `${T.stale}: ${e.stale}` : T.stale;
+      res.title = e.stale;
     }
-    if (!e.nodes.length && result !== 'miss' && result !== 'error') li.querySelector('.arrow').hidden = true;
+    if (e.misplaced) {
+      // A miss on the owner: the key sits on another node.
+      const where = li.querySelector('.where');
+      where.textContent = T.onNode(e.misplaced);
+      where.title = T.onNodeTitle(e.misplaced);
+      where.classList.add(colorOf(e.misplaced));
+      where.hidden = false;
+    }
+    if (!e.nodes.length && !['miss', 'error', 'stale', 'late'].includes(result)) li.querySelector('.arrow').hidden = true;
     if (canExplain() && e.key) {
       li.tabIndex = 0;
       li.dataset.key = e.key;
     }
     return li;
+  }
+
+
+  // ---- the class's lessons (the proxy's page only) ----
+
+  // pct words a fraction as a percentage with one decimal.
+  function pct(f) {
+    return `${(Math.round(f * 1000) / 10).toLocaleString(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 })}%`;
+  }
+
+
+  function renderLessons() {
+    const c = state.cls;
+    const proxy = state.role === 'proxy';
+    const panel = $('class');
+    let shown = 0;
+    const show = (id, on) => {
+      $(id).hidden = !on;
+      if (on) shown++;
+      return on;
+    };
+
+    // A check: progress, then the verdict and its explanation.
+    const ck = proxy && c && c.check;
+    if (show('l-check', !!ck)) {
+      const el = $('l-check');
+      const verdict = ck.verdict;
+      el.dataset.verdict = verdict;
+      el.dataset.ops = String(ck.ops);
+      el.dataset.running = String(ck.running);
+      el.className = 'lesson check' + (verdict ? ' v-' + verdictClass(verdict) : '') + (ck.running ? ' running' : '');
+      el.querySelector('.check-ops').textContent = (ck.running ? T.checkRunning + ' ' : '') + T.checkOps(ck.ops);
+      const word = el.querySelector('.check-verdict');
+      word.textContent = verdict ? (T.verdicts[verdict] || verdict) : '';
+      word.hidden = !verdict;
+      const why = el.querySelector('.check-why');
+      why.textContent = ck.explanation;
+      why.title = ck.explanation;
+      why.hidden = !ck.explanation;
+    }
+    renderVerdict();
+
+    // N, R, W and whether every read meets the last write.
+    const replicated = proxy && c && (c.n > 1 || state.mode === 'replication');
+    if (show('l-nrw', !!replicated)) {
+      const el = $('l-nrw');
+      el.querySelector('.fig-n').textContent = fmt(c.n);
+      el.querySelector('.fig-r').textContent = fmt(c.r);
+      el.querySelector('.fig-w').textContent = fmt(c.w);
+      el.querySelector('.nrw-verdict').textContent = c.overlap ? T.overlapYes : T.overlapNo;
+      el.classList.toggle('overlap', c.overlap);
+      el.classList.toggle('stale', !c.overlap);
+      el.dataset.overlap = String(c.overlap);
+    }
+
+    // The repairs that run, divergent keys, the pinned read.
+    if (show('l-repair', !!(proxy && c && (replicated || c.pinned)))) {
+      const el = $('l-repair');
+      const line = (sel, text, on, cls) => {
+        const li = el.querySelector(sel);
+        li.textContent = text;
+        li.hidden = !on;
+        li.className = sel.slice(1) + (cls ? ' ' + cls : '');
+      };
+      const mode = c.readRepair || 'async';
+      line('.rp-read', T.readRepair(T.repairModes[mode] || mode), replicated, mode === 'off' ? 'off' : '');
+      line('.rp-hints', c.hinted ? T.hintsOn : T.hintsOff, replicated, c.hinted ? '' : 'off');
+      line('.rp-ae', c.antiEntropy ? T.aeOn(c.antiEntropy) : T.aeOff, replicated, c.antiEntropy ? '' : 'off');
+      line('.rp-divergent', T.divergent(c.divergent), replicated && !!c.antiEntropy, c.divergent ? 'diverge' : 'agree');
+      el.querySelector('.rp-divergent').dataset.count = String(c.divergent);
+      line('.rp-pinned', c.pinned ? T.pinned(c.pinned) : '', !!c.pinned, 'pinned');
+    }
+
+    // Misplaced keys over the class.
+    const mis = $('l-misplaced');
+    const misplaced = proxy && c ? c.misplaced : 0;
+    mis.dataset.count = String(misplaced);
+    if (show('l-misplaced', !!(proxy && c && (misplaced > 0 || (c.rebalance && c.keys > 0))))) {
+      mis.textContent = misplaced > 0 ? T.misplaced(misplaced, c.keys) : T.inPlace(c.keys);
+      mis.classList.toggle('none', misplaced === 0);
+    }
+
+    // A rebalance's progress.
+    const rb = proxy && c && c.rebalance;
+    if (show('l-rebalance', !!rb)) {
+      const el = $('l-rebalance');
+      const frac = rb.total > 0 ? Math.min(1, rb.moved / rb.total) : rb.running ? 0 : 1;
+      el.classList.toggle('running', rb.running);
+      el.dataset.moved = String(rb.moved);
+      el.dataset.total = String(rb.total);
+      el.querySelector('.rb-state').textContent = rb.running ? T.rbRunning : T.rbDone;
+      const fill = el.querySelector('.progress-fill');
+      fill.style.setProperty('--frac', String(frac));
+      el.querySelector('.progress').title = pct(frac);
+      el.querySelector('.rb-figs').textContent = T.rbFigs(rb.moved, rb.total, formatSize(rb.bytes));
+      const wait = el.querySelector('.rb-wait');
+      wait.textContent = rb.waiting.length ? T.rbWait(rb.waiting.join(', ')) : '';
+      wait.title = T.rbWaitTitle;
+      wait.hidden = !rb.waiting.length;
+      const err = el.querySelector('.rb-error');
+      err.textContent = rb.error;
+      err.hidden = !rb.error;
+    }
+
+    // The instructor's what-if.
+    if (show('l-preview', !!(proxy && state.preview))) renderPreview();
+
+    show('l-locked', !!(proxy && c && c.locked));
+
+    // The availability strip, once the proxy has sent a second.
+    if (show('l-avail', proxy && state.stripSeen)) {
+      const last = state.seconds.get(state.stripEnd);
+      $('l-avail').querySelector('.avail-now').textContent = last ? T.availNow(last.ok, last.fail) : '';
+      $('l-avail').querySelector('.axis-from').textContent = T.stripFrom;
+    }
+    panel.hidden = shown === 0;
+  }
+
+  function verdictClass(v) {
+    if (v === 'LINEARIZABLE') return 'ok';
+    if (v === 'NOT LINEARIZABLE') return 'bad';
+    return 'none';
+  }
+
+  // renderVerdict shows a verdict that just landed, big, over the page,
+  // until a viewer closes it.
+  function renderVerdict() {
+    const ck = state.role === 'proxy' && state.cls && state.cls.check;
+    const open = state.verdictOpen && !!ck && !!ck.verdict;
+    const el = $('verdict');
+    el.hidden = !open;
+    $('verdict-close').title = T.close;
+    if (!open) return;
+    el.className = 'verdict v-' + verdictClass(ck.verdict);
+    el.dataset.verdict = ck.verdict;
+    el.querySelector('.verdict-word').textContent = T.verdicts[ck.verdict] || ck.verdict;
+    const why = el.querySelector('.verdict-why');
+    why.textContent = ck.explanation;
+    why.hidden = !ck.explanation;
+    el.querySelector('.verdict-ops').textContent = T.checkOps(ck.ops);
+  }
+
+  // renderPreview fills the what-if block: each strategy's moved share
+  // beside the ideal, and the balance after the change.
+  function renderPreview() {
+    const p = state.preview;
+    const el = $('l-preview');
+    el.querySelector('.pv-title').textContent = p.kind === 'join' ? T.pvJoin(p.name) : T.pvLeave(p.name);
+    el.querySelector('.pv-clear').title = T.aPreviewClear;
+    const a = p.answer;
+    el.querySelector('.pv-note').textContent = (a ? T.pvNote(num(a.keys)) : '') + (p.truncated ? ' — ' + T.pvTruncated : '');
+    const heads = el.querySelectorAll('thead th');
+    T.pvHeads.forEach((h, i) => { heads[i].textContent = h; });
+    const body = el.querySelector('tbody');
+    const rows = [];
+    const by = obj(a && a.by_placement) || {};
+    const current = state.placement || 'modulo';
+    const strategies = ['modulo', 'ring', 'rendezvous'];
+    for (const k of Object.keys(by)) if (!strategies.includes(k)) strategies.push(k);
+    for (const name of strategies) {
+      let m = obj(by[name]);
+      if (!m && name === current && a) m = a;
+      if (!m) continue;
+      const tr = document.createElement('tr');
+      tr.dataset.placement = name;
+      if (name === current) tr.className = 'current';
+      const load = obj(m.load);
+      const cells = [
+        T.strategies[name] || name,
+        `${pct(num(m.fraction))} (${fmt(num(m.moved))})`,
+        pct(num(m.ideal)),
+        load ? num(load.max_over_mean).toLocaleString(lang, { minimumFractionDigits: 2, maximumFractionDigits: 2 }) : '',
+      ];
+      for (const text of cells) {
+        const td = document.createElement('td');
+        td.textContent = text;
+        tr.append(td);
+      }
+      rows.push(tr);
+    }
+    body.replaceChildren(...rows);
+  }
+
+  // renderStrip draws the last STRIP_SECONDS seconds: answers that
+  // succeeded and failed, stacked, and seconds with a fault shaded.
+  function renderStrip() {
+    const box = $('strip');
+    if (box.children.length !== STRIP_SECONDS) {
+      const slots = [];
+      for (let i = 0; i < STRIP_SECONDS; i++) {
+        const el = document.createElement('span');
+        el.className = 'sec';
+        slots.push(el);
+      }
+      box.replaceChildren(...slots);
+    }
+    const end = stripNow();
+    let max = 1;
+    for (const x of state.seconds.values()) if (x.t > end - STRIP_SECONDS) max = Math.max(max, x.ok + x.fail);
+    box.dataset.end = String(end);
+    box.dataset.max = String(max);
+    for (let i = 0; i < STRIP_SECONDS; i++) {
+      const t = end - STRIP_SECONDS + 1 + i;
+      const x = state.seconds.get(t);
+      const el = box.children[i];
+      const key = x ? `${t} ${x.ok} ${x.fail} ${x.faulted.join(',')} ${max} ${lang}` : '';
+      if (el.dataset.key === key) continue;
+      el.dataset.key = key;
+      if (!x) {
+        el.className = 'sec';
+        for (const a of ['t', 'ok', 'fail', 'faulted']) delete el.dataset[a];
+        el.style.removeProperty('--s-ok');
+        el.style.removeProperty('--s-fail');
+        el.removeAttribute('title');
+        continue;
+      }
+      el.className = 'sec' + (x.faulted.length ? ' faulted' : '') + (x.fail ? ' failing' : '');
+      el.dataset.t = String(t);
+      el.dataset.ok = String(x.ok);
+      el.dataset.fail = String(x.fail);
+      el.dataset.faulted = x.faulted.join(' ');
+      el.style.setProperty('--s-ok', String(x.ok / max));
+      el.style.setProperty('--s-fail', String(x.fail / max));
+      const time = new Date(t * 1000).toLocaleTimeString(lang);
+      el.title = T.secTitle(time, x.ok, x.fail) + (x.faulted.length ? ` — ${T.faultLabel}: ${x.faulted.join(', ')}` : '');
+    }
+  }
+
+  // The strip moves on with the clock between the proxy's seconds.
+  function tickStrip() {
+    if (!state.stripSeen || document.hidden) return;
+    const end = stripNow();
+    if (String(end) === $('strip').dataset.end) return;
+    trimSeconds();
+    dirty.strip = true;
+    dirty.lessons = true;
+    schedule();
   }
 
   // ---- why a key is where it is (GET /placement/explain on the proxy) ----
@@ -1238,6 +2025,410 @@
     }
   }
 
+
+  // ---- the instructor's panel (needs the admin token) ----
+
+  // The token lives in the tab's sessionStorage (ADMIN_TOKEN_KEY) and in
+  // the Authorization header of the panel's own requests: never in the
+  // URL, never in the page. A 401 forgets it.
+  const admin = {
+    seq: 0, // finished actions, on #admin-msg's data-seq
+    edited: new Set(), // ids of the fields the instructor changed since their last apply
+    login: '', // a note on the token form (why it is shown again)
+  };
+
+  // The panel's forms, for "edited" bookkeeping.
+  const PLACEMENT_FIELDS = ['a-placement', 'a-vnodes', 'a-preplicas'];
+  const REPLICATION_FIELDS = ['a-n', 'a-r', 'a-w', 'a-repair', 'a-ae', 'a-pin', 'a-hints'];
+
+  function openAdmin() {
+    if (state.role !== 'proxy') return;
+    $('admin').hidden = false;
+    document.body.classList.add('admin-open');
+    admin.edited.clear();
+    dirty.admin = true;
+    dirty.head = true;
+    schedule();
+    requestAnimationFrame(() => {
+      const focus = session.get() ? $('admin-close') : $('admin-token');
+      focus.focus();
+    });
+  }
+
+  function closeAdmin() {
+    $('admin').hidden = true;
+    document.body.classList.remove('admin-open');
+    $('admin-token').value = '';
+    dirty.head = true;
+    schedule();
+  }
+
+  // signIn keeps the typed token for this tab and shows the actions.
+  function signIn() {
+    const input = $('admin-token');
+    const token = input.value.trim();
+    input.value = '';
+    if (!token) {
+      admin.login = T.adminNeedToken;
+      dirty.admin = true;
+      schedule();
+      return;
+    }
+    session.set(token);
+    admin.login = '';
+    showMsg('ok', T.adminReady, 0);
+    dirty.admin = true;
+    schedule();
+    requestAnimationFrame(() => $('admin-close').focus());
+  }
+
+  function signOut(note) {
+    session.clear();
+    admin.login = note || '';
+    $('a-reset-confirm').hidden = true;
+    dirty.admin = true;
+    schedule();
+  }
+
+  // showMsg shows the proxy's answer (or the page's own note) at the top
+  // of the panel. status is the HTTP status (0: none).
+  function showMsg(kind, text, status) {
+    const el = $('admin-msg');
+    el.textContent = text;
+    el.className = 'admin-msg ' + kind;
+    el.dataset.status = String(status || 0);
+    if (kind !== 'busy') el.dataset.seq = String(++admin.seq);
+  }
+
+  // adminFetch calls the admin API with the token and shows the answer's
+  // "message" or "error". It returns whether the proxy said yes.
+  async function adminFetch(method, path, body) {
+    const token = session.get();
+    if (!token) {
+      signOut(T.adminNeedToken);
+      return false;
+    }
+    const headers = { Authorization: 'Bearer ' + token, Accept: 'application/json' };
+    const init = { method, headers, cache: 'no-store', credentials: 'same-origin' };
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    const ctl = new AbortController();
+    init.signal = ctl.signal;
+    const timer = setTimeout(() => ctl.abort(), ADMIN_TIMEOUT_MS);
+    showMsg('busy', T.adminWorking, 0);
+    let res;
+    let answer = null;
+    try {
+      res = await fetch(path, init);
+      const text = await res.text();
+      try { answer = JSON.parse(text); } catch { answer = null; }
+    } catch (e) {
+      showMsg('error', T.adminUnreachable + (e && e.name === 'AbortError' ? 'timeout' : String(e && e.message || e)), 0);
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+    const said = obj(answer) ? str(answer.message) || str(answer.error) : '';
+    if (res.status === 401) {
+      signOut(T.adminRejected);
+      showMsg('error', T.adminRejected + (said ? ' ' + said : ''), 401);
+      return false;
+    }
+    showMsg(res.ok ? 'ok' : 'error', said || `HTTP ${res.status}`, res.status);
+    return res.ok;
+  }
+
+  // Reading the panel's fields.
+  const field = (id) => $(id).value.trim();
+
+  function intField(id, label, min) {
+    const v = field(id);
+    if (!/^\d+$/.test(v) || Number(v) < min) {
+      showMsg('error', T.aBadNumber(label), 0);
+      return null;
+    }
+    return Number(v);
+  }
+
+  function nodeField(id) {
+    const v = $(id).value;
+    if (!v) showMsg('error', T.aPickNode, 0);
+    return v;
+  }
+
+  const labelOf = (id) => {
+    const l = document.querySelector(`label[for="${id}"]`);
+    return l ? l.textContent : id;
+  };
+
+  // The actions: each reads its fields and calls the admin API.
+  const actions = {
+    'a-mode-sharding': () => adminFetch('POST', '/admin/mode', { mode: 'sharding' }),
+    'a-mode-replication': () => adminFetch('POST', '/admin/mode', { mode: 'replication' }),
+    'a-placement-go': async () => {
+      const vnodes = intField('a-vnodes', labelOf('a-vnodes'), 1);
+      const replicas = vnodes === null ? null : intField('a-preplicas', labelOf('a-preplicas'), 1);
+      if (replicas === null) return;
+      if (await adminFetch('POST', '/admin/placement', { placement: $('a-placement').value, vnodes, replicas })) forget(PLACEMENT_FIELDS);
+    },
+    'a-replication-go': async () => {
+      const n = intField('a-n', 'N', 1);
+      const r = n === null ? null : intField('a-r', 'R', 1);
+      const w = r === null ? null : intField('a-w', 'W', 1);
+      if (w === null) return;
+      let ae = field('a-ae') || '0';
+      // Go's durations: "30s", "1m30s", "1.5m"; 0 turns it off.
+      if (!/^(0|off|(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+)$/.test(ae)) {
+        showMsg('error', T.aBadInterval, 0);
+        return;
+      }
+      if (ae === 'off' || /^(0+(\.0+)?[a-zµ]*)+$/.test(ae)) ae = '0';
+      const body = {
+        replicas: n, read_quorum: r, write_quorum: w,
+        read_repair: $('a-repair').value, hinted_handoff: $('a-hints').checked,
+        anti_entropy: ae, pin_read: $('a-pin').value,
+      };
+      if (await adminFetch('POST', '/admin/replication', body)) forget(REPLICATION_FIELDS);
+    },
+    'a-rebalance': () => adminFetch('POST', '/admin/rebalance'),
+    'a-fault-set': () => {
+      const node = nodeField('a-fnode');
+      if (!node) return;
+      const delay = intField('a-delay', labelOf('a-delay'), 0);
+      if (delay === null) return;
+      const drop = Number(field('a-drop') || '0');
+      if (!Number.isFinite(drop) || drop < 0 || drop > 100) {
+        showMsg('error', T.aBadNumber(labelOf('a-drop')), 0);
+        return;
+      }
+      return adminFetch('POST', '/admin/fault', { node, delay_ms: delay, drop: drop / 100, pause: $('a-pause').checked });
+    },
+    'a-fault-clear': () => {
+      const node = nodeField('a-fnode');
+      if (node) return adminFetch('DELETE', '/admin/fault?node=' + encodeURIComponent(node));
+    },
+    'a-fault-clear-all': () => adminFetch('DELETE', '/admin/fault'),
+    'a-check': () => {
+      const clients = intField('a-cclients', labelOf('a-cclients'), 1);
+      const keys = clients === null ? null : intField('a-ckeys', labelOf('a-ckeys'), 1);
+      if (keys === null) return;
+      return adminFetch('POST', '/admin/check', { duration: field('a-cdur') || '10s', clients, keys });
+    },
+    'a-lock': () => adminFetch('POST', '/admin/lock'),
+    'a-unlock': () => adminFetch('POST', '/admin/unlock'),
+    'a-kick': () => {
+      const name = nodeField('a-kick-node');
+      if (name) return adminFetch('POST', '/admin/kick', { name });
+    },
+    'a-reset': () => {
+      $('a-reset-confirm').hidden = false;
+      $('a-reset-no').focus();
+    },
+    'a-reset-no': () => { $('a-reset-confirm').hidden = true; },
+    'a-reset-yes': () => {
+      $('a-reset-confirm').hidden = true;
+      return adminFetch('POST', '/admin/reset');
+    },
+    'a-whatif-join': () => {
+      const name = field('a-wjoin');
+      if (!name) {
+        showMsg('error', T.aNameNeeded, 0);
+        return;
+      }
+      return whatIf('join', name);
+    },
+    'a-whatif-leave': () => {
+      const name = nodeField('a-wleave');
+      if (name) return whatIf('leave', name);
+    },
+    'a-whatif-clear': () => clearPreview(),
+    'admin-signout': () => {
+      signOut('');
+      showMsg('ok', '', 0);
+    },
+  };
+
+  function forget(ids) {
+    for (const id of ids) admin.edited.delete(id);
+    dirty.admin = true;
+    schedule();
+  }
+
+  // whatIf asks the proxy what a join or a leave would move (a public
+  // endpoint: no token) and marks the moving keys on the page.
+  async function whatIf(kind, name) {
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), ADMIN_TIMEOUT_MS);
+    showMsg('busy', T.adminWorking, 0);
+    let res;
+    let answer = null;
+    try {
+      res = await fetch(`/placement/whatif?${kind}=${encodeURIComponent(name)}`, { signal: ctl.signal, cache: 'no-store', headers: { Accept: 'application/json' } });
+      try { answer = JSON.parse(await res.text()); } catch { answer = null; }
+    } catch (e) {
+      showMsg('error', T.pvFailed + (e && e.name === 'AbortError' ? 'timeout' : String(e && e.message || e)), 0);
+      return;
+    } finally {
+      clearTimeout(timer);
+    }
+    answer = obj(answer);
+    if (!res.ok || !answer) {
+      showMsg('error', T.pvFailed + ((answer && str(answer.error)) || `HTTP ${res.status}`), res.status);
+      return;
+    }
+    state.preview = { kind, name, answer, keys: new Set(names(answer.moved_keys)), truncated: answer.truncated === true };
+    showMsg('ok', T.pvSummary(num(answer.moved), num(answer.keys), pct(num(answer.fraction)), pct(num(answer.ideal))), res.status);
+    markAllNodes();
+  }
+
+  function clearPreview() {
+    if (!state.preview) return;
+    state.preview = null;
+    markAllNodes();
+  }
+
+  function markAllNodes() {
+    for (const n of state.nodes.values()) dirty.cards.add(n);
+    dirty.lessons = true;
+    schedule();
+  }
+
+  // fillNodes makes a select list the class's nodes, keeping its choice.
+  function fillNodes(sel, none) {
+    const want = (none ? [''] : []).concat(state.order);
+    const have = Array.from(sel.options, (o) => o.value);
+    const label = none ? T.aNone : '';
+    if (want.length !== have.length || want.some((v, i) => v !== have[i]) || (none && sel.options[0].textContent !== label)) {
+      const keep = sel.value;
+      sel.replaceChildren(...want.map((v) => {
+        const o = document.createElement('option');
+        o.value = v;
+        o.textContent = v || label;
+        return o;
+      }));
+      if (want.includes(keep)) sel.value = keep;
+    }
+  }
+
+  // setField shows the class's value in a field the instructor has not
+  // changed since the last apply.
+  function setField(id, value) {
+    if (admin.edited.has(id)) return;
+    const el = $(id);
+    if (el.type === 'checkbox') el.checked = !!value;
+    else if (el.value !== String(value)) el.value = String(value);
+  }
+
+  function renderAdmin() {
+    const panel = $('admin');
+    if (panel.hidden) return;
+    const token = !!session.get();
+    setProp($('admin-login'), 'hidden', token);
+    setProp($('admin-body'), 'hidden', !token);
+    setProp($('admin-close'), 'title', T.close);
+    const note = $('admin-login-note');
+    setProp(note, 'textContent', admin.login);
+    setProp(note, 'hidden', !admin.login);
+    setProp($('a-wjoin'), 'placeholder', T.aJoinName);
+    for (const o of $('a-placement').options) setProp(o, 'textContent', T.strategies[o.value] || o.value);
+    for (const o of $('a-repair').options) setProp(o, 'textContent', T.repairModes[o.value] || o.value);
+    for (const sel of document.querySelectorAll('#admin .a-nodes')) fillNodes(sel, sel.dataset.none === '1');
+    if (!token) return;
+
+    for (const b of document.querySelectorAll('#admin [data-mode]')) setAttr(b, 'aria-pressed', String(state.mode === b.dataset.mode));
+    setField('a-placement', state.placement || 'modulo');
+    if (state.replicas > 0) setField('a-preplicas', state.replicas);
+    const c = state.cls;
+    if (c) {
+      if (c.n > 0) setField('a-n', c.n);
+      if (c.r > 0) setField('a-r', c.r);
+      if (c.w > 0) setField('a-w', c.w);
+      if (c.readRepair) setField('a-repair', c.readRepair);
+      setField('a-hints', c.hinted);
+      setField('a-ae', c.antiEntropy || '0');
+      if (state.nodes.has(c.pinned) || !c.pinned) setField('a-pin', c.pinned);
+      setAttr($('a-lock'), 'aria-pressed', String(c.locked));
+      setAttr($('a-unlock'), 'aria-pressed', String(!c.locked));
+    }
+    renderNRWHint();
+
+    // The faults in force, each with its own clear button.
+    const list = $('a-faults');
+    const items = [];
+    for (const name of state.order) {
+      const n = state.nodes.get(name);
+      if (!n.view.fault) continue;
+      const li = document.createElement('li');
+      const who = document.createElement('span');
+      who.className = 'chip ' + colorOf(name);
+      who.textContent = name;
+      const what = document.createElement('span');
+      what.textContent = faultText(n.view.fault);
+      const clear = document.createElement('button');
+      clear.type = 'button';
+      clear.className = 'act small';
+      clear.textContent = T.aFaultClear;
+      clear.dataset.node = name;
+      li.append(who, ' ', what, ' ', clear);
+      items.push(li);
+    }
+    list.replaceChildren(...items);
+    list.hidden = !items.length;
+  }
+
+  // renderNRWHint says, as the instructor types, whether the quorums
+  // they are about to set overlap.
+  function renderNRWHint() {
+    const n = Number(field('a-n'));
+    const r = Number(field('a-r'));
+    const w = Number(field('a-w'));
+    const hint = $('a-nrw-hint');
+    const ok = n > 0 && r > 0 && w > 0;
+    setProp(hint, 'textContent', ok ? (r + w > n ? T.overlapYes : T.overlapNo) : '');
+    setProp(hint, 'className', 'a-hint' + (ok ? (r + w > n ? ' overlap' : ' stale') : ''));
+  }
+
+  function startAdmin() {
+    $('instructor').addEventListener('click', () => ($('admin').hidden ? openAdmin() : closeAdmin()));
+    $('admin-close').addEventListener('click', closeAdmin);
+    $('admin-login').addEventListener('submit', (e) => {
+      e.preventDefault();
+      signIn();
+    });
+    $('admin').addEventListener('click', (e) => {
+      const b = e.target.closest('button');
+      if (!b || !$('admin').contains(b)) return;
+      if (b.dataset.node && b.closest('#a-faults')) {
+        adminFetch('DELETE', '/admin/fault?node=' + encodeURIComponent(b.dataset.node));
+        return;
+      }
+      const act = actions[b.id];
+      if (act) act();
+    });
+    const edited = (e) => {
+      if (e.target.id) admin.edited.add(e.target.id);
+      if (['a-n', 'a-r', 'a-w'].includes(e.target.id)) renderNRWHint();
+    };
+    $('admin-body').addEventListener('input', edited);
+    $('admin-body').addEventListener('change', edited);
+    $('a-wjoin').addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') actions['a-whatif-join']();
+    });
+    $('l-preview').querySelector('.pv-clear').addEventListener('click', clearPreview);
+    $('verdict-close').addEventListener('click', () => {
+      state.verdictOpen = false;
+      renderVerdict();
+    });
+    $('verdict').addEventListener('click', (e) => {
+      if (e.target === $('verdict')) {
+        state.verdictOpen = false;
+        renderVerdict();
+      }
+    });
+  }
+
   // ---- connection ----
 
   let ws = null;
@@ -1321,8 +2512,24 @@
     });
     $('detail-close').addEventListener('click', () => select(''));
     document.addEventListener('keydown', (e) => {
-      if (e.key === 'Escape' && state.selected && !e.target.closest('input')) select('');
+      if (e.key !== 'Escape') return;
+      if (state.verdictOpen) {
+        state.verdictOpen = false;
+        renderVerdict();
+      } else if (!$('admin').hidden) {
+        closeAdmin();
+        $('instructor').focus();
+      } else if (state.selected && !e.target.closest('input')) {
+        select('');
+      }
     });
+    startAdmin();
+    setInterval(tickStrip, 1000);
+    // The instructor's drawer opens under the header, whatever its height.
+    const top = document.querySelector('.top');
+    const measureTop = () => document.documentElement.style.setProperty('--top-h', `${Math.ceil(top.getBoundingClientRect().height)}px`);
+    if (window.ResizeObserver) new ResizeObserver(measureTop).observe(top);
+    measureTop();
     $('feed').addEventListener('click', (e) => {
       const li = e.target.closest('.req');
       if (li && li.dataset.key !== undefined && canExplain()) showFeedWhy(li.dataset.key);

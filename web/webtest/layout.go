@@ -21,7 +21,7 @@ import (
 //   - a tile or card that just served a request has class flash-a or
 //     flash-b;
 //   - the header (.top) holds .brand, #role-label, #mode-name, #rule,
-//     #conn, #layout, #lang and #theme;
+//     #conn, #instructor, #layout, #lang and #theme;
 //   - the request feed's rows are #feed li.
 
 // Projector sizes.
@@ -135,7 +135,7 @@ func CheckProjector(t testing.TB, ctx context.Context, nodes int) {
 const headerJS = `(() => {
   const out = [];
   const vw = innerWidth;
-  const sel = ['.top .brand', '#role-label', '#mode-name', '#rule', '#conn', '#layout', '#lang', '#theme'];
+  const sel = ['.top .brand', '#role-label', '#mode-name', '#rule', '#conn', '#instructor', '#layout', '#lang', '#theme'];
   const els = [];
   for (const s of sel) {
     const el = document.querySelector(s);
