@@ -73,6 +73,7 @@ func TestEndlessNodeAnswerIsBounded(t *testing.T) {
 // that: the gather stops at its bound (lowered here from 32 MiB to 4 MiB,
 // to spare the test's machine) and says so per node.
 func TestStateGatherIsBounded(t *testing.T) {
+	t.Parallel()
 	big := `{"name":"x","data":{"k":"` + strings.Repeat("x", 1<<20) + `"}}`
 	u := fakeNode(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/state" {
@@ -106,6 +107,7 @@ func TestStateGatherIsBounded(t *testing.T) {
 // TestNodeStreamFloodIsRateLimited: a node flooding its /ws with full
 // snapshots reaches the page as at most about one sync a second.
 func TestNodeStreamFloodIsRateLimited(t *testing.T) {
+	t.Parallel()
 	up := websocket.Upgrader{}
 	var keys []web.KeyView
 	for i := range web.KeysPerNode {
@@ -155,6 +157,7 @@ func TestNodeStreamFloodIsRateLimited(t *testing.T) {
 // that never answers, a put returns at its quorum, not after the node
 // timeout, and put throughput stays above half of the healthy class's.
 func TestStuckReplicaDoesNotStallWrites(t *testing.T) {
+	t.Parallel()
 	ok := func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(`{"message":"Key-value pair stored successfully."}`))
 	}
@@ -259,6 +262,7 @@ func TestPingFloodIsCut(t *testing.T) {
 // TestViewersPerAddress: one address cannot take every viewer's place; the
 // projector, from another address, still gets in.
 func TestViewersPerAddress(t *testing.T) {
+	t.Parallel()
 	hub := web.NewHub(web.HubOptions{MaxPerAddr: 3, ClientAddr: func(r *http.Request) string { return r.Header.Get("X-Test-Addr") }})
 	defer hub.Close()
 	srv := fakeNode(t, hub.ServeHTTP)

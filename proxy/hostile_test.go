@@ -97,6 +97,7 @@ func TestHostileNodeErrorBodyIsCut(t *testing.T) {
 }
 
 func TestReplicatedGetBehindHangingNodesTakesOneTimeout(t *testing.T) {
+	t.Parallel()
 	const timeout = 600 * time.Millisecond
 	hang := func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }
 	has := fakeNode(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"value":1}`)) })

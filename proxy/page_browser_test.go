@@ -25,6 +25,7 @@ import (
 // joined through the registry as students' nodes join. The subtests share
 // one browser; each has its own class and its own tab.
 func TestBrowserLiveClass(t *testing.T) {
+	t.Parallel()
 	browser := webtest.NewBrowser(t)
 	t.Run("put through the proxy", func(t *testing.T) { testPutThroughProxy(t, browser) })
 	t.Run("put straight on a node", func(t *testing.T) { testPutOnNode(t, browser) })

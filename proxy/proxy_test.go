@@ -305,6 +305,7 @@ func TestDeadAndSlowNodesFailFast(t *testing.T) {
 }
 
 func TestHangingNodeNeverStallsOthers(t *testing.T) {
+	t.Parallel()
 	nodes, _ := startNodes(t, 2)
 	const timeout = 400 * time.Millisecond
 	// The stuck node is marked up, as its passing health checks would, so
@@ -554,6 +555,7 @@ func TestNodeCallsCarryKvclassHeaders(t *testing.T) {
 }
 
 func TestFollowerFallsBackToPolling(t *testing.T) {
+	t.Parallel()
 	rn := startRecordingNode(t, "kv1", true)
 	f := &File{Mode: Sharding, WriteQuorum: 1, Nodes: []registry.Static{{Name: "kv1", URL: rn.url}}}
 	p := startProxy(t, Config{File: f})

@@ -329,7 +329,8 @@ func (p *Proxy) rebalance(ctx context.Context, misplaced map[string][]heldKey) {
 	progress := &web.Rebalance{Running: true, Total: len(jobs)}
 	var mu sync.Mutex
 	waiting := map[string]bool{}
-	p.setRebalance(progress)
+	first := *progress // the page reads a copy: progress changes under mu
+	p.setRebalance(&first)
 	lastPublish := time.Now()
 	report := func(moved bool, bytes int, down []string) {
 		mu.Lock()

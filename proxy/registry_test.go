@@ -200,6 +200,7 @@ func TestNodesRejoinARestartedProxy(t *testing.T) {
 // past the node timeout, and every table the proxy swaps in is whole and
 // ordered. Run with -race.
 func TestChurnWhileRequestsFlow(t *testing.T) {
+	t.Parallel()
 	const timeout = time.Second
 	p := startProxy(t, Config{Heartbeat: 100 * time.Millisecond, Timeout: timeout, MaxPerAddr: 1000})
 	joinNode(t, p.LocalURL(), "anchor")

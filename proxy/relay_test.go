@@ -85,6 +85,7 @@ func TestRelayedNodesServeTheClass(t *testing.T) {
 }
 
 func TestRelaysComeBackAfterAProxyRestart(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
