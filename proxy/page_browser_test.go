@@ -32,6 +32,7 @@ func TestBrowserLiveClass(t *testing.T) {
 	t.Run("stored markup stays text", func(t *testing.T) { testMarkupStaysText(t, browser) })
 	t.Run("stopped node keeps its place", func(t *testing.T) { testStoppedNode(t, browser) })
 	t.Run("mode switch", func(t *testing.T) { testModeSwitch(t, browser) })
+	t.Run("forty joined nodes", func(t *testing.T) { testFortyJoinedNodes(t, browser) })
 	t.Run("screenshot", func(t *testing.T) { testClassScreenshot(t, browser) })
 }
 

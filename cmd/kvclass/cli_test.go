@@ -163,6 +163,17 @@ func TestDemoRunsTheSeedWalkthrough(t *testing.T) {
 	if code, body := cliGet("http://localhost:" + strconv.Itoa(base+seedOwners[7]) + "/get?key=key-7"); code != 200 || body != `{"value":"value-7"}`+"\n" {
 		t.Fatalf("key-7 on its node: %d %s", code, body)
 	}
+	// The join line the demo printed works as pasted on the demo's own
+	// machine, where its nodes hold ports (without -p a taken port moves
+	// the node on).
+	line := text[strings.Index(text, "kvclass node --join "):]
+	line = line[:strings.IndexByte(line, '\n')]
+	_, stopStudent := cliStart(t, strings.Fields(line)[1:]...)
+	testwait.For(t, "the pasted line's node to join the demo", func() bool {
+		_, body := cliGet(proxyURL + "/state?format=json")
+		return strings.Count(body, `"status":"up"`) == 4
+	})
+	stopStudent()
 	res := stop()
 	if res.err != nil || !strings.Contains(res.stdout, "stopping") {
 		t.Fatalf("Ctrl-C: %v\n%s", res.err, res.stdout)

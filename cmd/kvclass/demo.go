@@ -135,7 +135,7 @@ func printDemo(w io.Writer, p *proxy.Proxy, nodes []*node.Node, mode proxy.Mode)
 	}
 	fmt.Fprintf(w, "  %-6s %s\n\n", "proxy", proxyURL)
 	fmt.Fprintf(w, "Open the live page:  %s/state\n\n", proxyURL)
-	fmt.Fprintf(w, "The seed's 20 writes, through the proxy:\n\n")
+	fmt.Fprintf(w, "The seed's writes (21 keys: key-0 to key-20), through the proxy:\n\n")
 	fmt.Fprintf(w, "for i in {0..20}; do\n  curl '%s/put?key=key-'$i'' \\\n    -X POST \\\n    -H 'Content-type: application/json' \\\n    -d '{\"value\": \"value-'$i'\"}';\ndone\n\n", proxyURL)
 	fmt.Fprintf(w, "curl '%s/get?key=key-7'\n", proxyURL)
 	fmt.Fprintf(w, "curl '%s/state?format=json'\n\n", proxyURL)

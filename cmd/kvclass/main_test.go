@@ -3,9 +3,8 @@ package main
 import (
 	"flag"
 	"fmt"
+	"github.com/kvclass/kvclass/internal/testwait"
 	"os"
-	"runtime"
-	"strconv"
 	"testing"
 )
 
@@ -34,9 +33,7 @@ func TestMain(m *testing.M) {
 	// CPU: let the parallel ones (the lessons) run together, unless the
 	// command line says otherwise.
 	flag.Parse()
-	if p := flag.Lookup("test.parallel"); p != nil && p.Value.String() == strconv.Itoa(runtime.GOMAXPROCS(0)) {
-		p.Value.Set("12")
-	}
+	testwait.RaiseParallel(12)
 	os.Setenv("XDG_CONFIG_HOME", dir)
 	os.Setenv("HOME", dir)
 	code := m.Run()

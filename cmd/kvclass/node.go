@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -64,13 +65,30 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	cfg.Origins = origins
 	cfg.UserAgent = userAgent
 	cfg.Logger = newLogger(stderr)
-	n, err := node.New(cfg)
-	if err != nil {
-		return usageError("%v", err)
-	}
-	if err := n.Start(ctx); err != nil {
+	// Without -p, a taken port moves the node to the next free one, so
+	// that the join line the proxy printed works as pasted on any machine:
+	// the demo's (its nodes hold 5000-5002), a Mac whose AirPlay holds
+	// 5000, or a whole class trying it on one laptop.
+	portGiven := false
+	fs.Visit(func(f *flag.Flag) { portGiven = portGiven || f.Name == "port" || f.Name == "p" })
+	var n *node.Node
+	for first := cfg.Port; ; cfg.Port++ {
+		n, err = node.New(cfg)
+		if err != nil {
+			return usageError("%v", err)
+		}
+		err = n.Start(ctx)
 		var le *serve.ListenError
+		if err == nil {
+			if cfg.Port != first {
+				fmt.Fprintf(stdout, "port %d is taken: using %d (-p/--port chooses)\n", first, cfg.Port)
+			}
+			break
+		}
 		if errors.As(err, &le) {
+			if !portGiven && cfg.Port < first+portTries-1 && cfg.Port < 65535 {
+				continue
+			}
 			return usageError("%v: move the node with -p/--port", err)
 		}
 		return usageError("%v", err)
@@ -92,6 +110,9 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	return n.Wait()
 }
+
+// portTries is how many ports from the default a node without -p tries.
+const portTries = 100
 
 // defaultName is a joining node's name when -n is not given: the user's
 // login name, cleaned to the name rules, so that every student who pastes

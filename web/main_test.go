@@ -1,0 +1,17 @@
+package web
+
+import (
+	"flag"
+	"os"
+	"testing"
+
+	"github.com/kvclass/kvclass/internal/testwait"
+)
+
+// TestMain lets the browser subtests, which mostly wait on the page and
+// the network, run together in their tabs.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	testwait.RaiseParallel(8)
+	os.Exit(m.Run())
+}
