@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -36,6 +37,39 @@ type hintStore struct {
 	replaying map[string]bool // a replay to the node runs
 	// changed is called with a node's new hint count; it must not block.
 	changed func(node string, n int)
+	// told marks the nodes whose count the page is about to be told.
+	told map[string]bool
+}
+
+// hintsEvery is how often at most the page is told a node's hint count: a
+// class writing while a replica is down adds a hint on every write.
+const hintsEvery = 100 * time.Millisecond
+
+// hintsChanged tells the page a node's count of hints (with the node's
+// view), hintsEvery after the first change it has not told yet: the page
+// always ends with the latest count.
+func (p *Proxy) hintsChanged(name string, _ int) {
+	p.hints.mu.Lock()
+	if p.hints.told[name] {
+		p.hints.mu.Unlock()
+		return
+	}
+	if p.hints.told == nil {
+		p.hints.told = map[string]bool{}
+	}
+	p.hints.told[name] = true
+	p.hints.mu.Unlock()
+	time.AfterFunc(hintsEvery, func() {
+		p.hints.mu.Lock()
+		delete(p.hints.told, name)
+		p.hints.mu.Unlock()
+		b := p.table.Load().byName[name]
+		if b == nil || p.hub.Clients() == 0 {
+			return
+		}
+		v := p.viewOf(b)
+		p.hub.Publish(web.Event{Type: web.EventNode, Node: name, Change: web.ChangeSync, View: &v})
+	})
 }
 
 // add keeps a hint for node; a later hint for the same key replaces an

@@ -11,10 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/kvclass/kvclass/check"
 	"github.com/kvclass/kvclass/internal/testwait"
 	"github.com/kvclass/kvclass/kvapi"
 	"github.com/kvclass/kvclass/node"
+	"github.com/kvclass/kvclass/web"
 )
 
 // The lessons beyond the seed, each against real nodes and a real proxy:
@@ -260,6 +262,44 @@ func TestHintsReachAReturningReplica(t *testing.T) {
 	joinNodes(t, p, "kv", 2)
 	_, stop3 := joinNode(t, p.LocalURL(), "kv3")
 	testwait.For(t, "kv3 up", func() bool { b := p.table.Load().byName["kv3"]; return b != nil && b.up })
+	// A viewer of the page is told kv3's hint count as it grows and
+	// when the replay empties it.
+	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(p.LocalURL(), "http", "ws", 1)+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	told := make(chan int, 100)
+	go func() {
+		for {
+			var batch web.Batch // a snapshot reads as a batch of none
+			if ws.ReadJSON(&batch) != nil {
+				return
+			}
+			for _, ev := range batch.Events {
+				if ev.Type == web.EventNode && ev.Node == "kv3" && ev.View != nil {
+					select {
+					case told <- ev.View.Hints:
+					default:
+					}
+				}
+			}
+		}
+	}()
+	waitTold := func(want int) {
+		t.Helper()
+		deadline := time.After(5 * time.Second)
+		for {
+			select {
+			case n := <-told:
+				if n == want {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("the page was never told kv3 has %d hints", want)
+			}
+		}
+	}
 	stop3()
 	for i := range 20 {
 		if r := put(t, p.LocalURL(), "h"+strconv.Itoa(i), strconv.Itoa(i)); r.status != 200 {
@@ -269,6 +309,7 @@ func TestHintsReachAReturningReplica(t *testing.T) {
 	if n := p.hints.count("kv3"); n != 20 {
 		t.Fatalf("%d hints kept for kv3, want 20", n)
 	}
+	waitTold(20)
 	kv3, _ := joinNode(t, p.LocalURL(), "kv3")
 	start := time.Now()
 	defer func() {
@@ -278,6 +319,7 @@ func TestHintsReachAReturningReplica(t *testing.T) {
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("hints reached kv3 %v after it was back", d)
 	}
+	waitTold(0)
 }
 
 // TestFaultsActAndClear: a delay slows calls, a drop fails some, a pause

@@ -604,16 +604,6 @@ func (p *Proxy) notify(c registry.Change) {
 	}
 }
 
-// hintsChanged tells the page a node's count of hints.
-func (p *Proxy) hintsChanged(name string, n int) {
-	b := p.table.Load().byName[name]
-	if b == nil || p.hub.Clients() == 0 {
-		return
-	}
-	v := p.viewOf(b)
-	p.hub.Publish(web.Event{Type: web.EventNode, Node: name, Change: web.ChangeSync, View: &v})
-}
-
 // pageChange maps a registry change to the page's word for it: the one
 // place where the membership's vocabulary meets the page's.
 func pageChange(k registry.ChangeKind) string {
