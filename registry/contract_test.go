@@ -21,9 +21,9 @@ import (
 // websocket; kvclass's node is admitted, and the check's key is gone from
 // it afterwards.
 func TestJoinChecksTheContract(t *testing.T) {
-	noLeaks(t)
-	c := newClass(t, testOptions())
-	lossy := newNode(t)
+	w := loopback(t)
+	c := w.newClass(testOptions())
+	lossy := w.newNode()
 	lossy.lossy.Store(true)
 
 	status, body := c.joinHTTP("lossy", lossy.url, "")
@@ -77,15 +77,17 @@ func TestJoinChecksTheContract(t *testing.T) {
 // TestContractCheckCanBeSkipped: with SkipContractCheck a node is only
 // probed at /health, as before the check existed.
 func TestContractCheckCanBeSkipped(t *testing.T) {
-	opts := testOptions()
-	opts.SkipContractCheck = true
-	c := newClass(t, opts)
-	lossy := newNode(t)
-	lossy.lossy.Store(true)
-	c.join("lossy", lossy.url)
-	if lossy.puts.Load() != 0 {
-		t.Errorf("the node got %d puts with the check off", lossy.puts.Load())
-	}
+	inBubble(t, func(t *testing.T, w *world) {
+		opts := testOptions()
+		opts.SkipContractCheck = true
+		c := w.newClass(opts)
+		lossy := w.newNode()
+		lossy.lossy.Store(true)
+		c.join("lossy", lossy.url)
+		if lossy.puts.Load() != 0 {
+			t.Errorf("the node got %d puts with the check off", lossy.puts.Load())
+		}
+	})
 }
 
 // TestRelayedNodeMustPassTheContract: a relayed node is checked when its
@@ -94,65 +96,67 @@ func TestContractCheckCanBeSkipped(t *testing.T) {
 // node logs loudly; it keeps connecting, and once its server is fixed, it
 // is up.
 func TestRelayedNodeMustPassTheContract(t *testing.T) {
-	noLeaks(t)
-	c := newClass(t, testOptions())
-	n := newNode(t)
-	n.lossy.Store(true)
-	opts := c.joinOpts("relayed", "")
-	opts.Relay, opts.Handler = true, http.HandlerFunc(n.serve)
-	s, err := join.Join(t.Context(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	c.waitDown("relayed", "fails the contract at core/put-get")
-	waitLog(t, c, "the proxy refused this node", "your node fails the contract at core/put-get")
+	inBubble(t, func(t *testing.T, w *world) {
+		c := w.newClass(testOptions())
+		n := w.newNode()
+		n.lossy.Store(true)
+		opts := c.joinOpts("relayed", "")
+		opts.Relay, opts.Handler = true, http.HandlerFunc(n.serve)
+		s, err := join.Join(t.Context(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.Close)
+		c.waitDown("relayed", "fails the contract at core/put-get")
+		waitLog(t, c, "the proxy refused this node", "your node fails the contract at core/put-get")
 
-	n.lossy.Store(false) // the student fixes the server
-	c.waitUp("relayed")
+		n.lossy.Store(false) // the student fixes the server
+		c.waitUp("relayed")
+	})
 }
 
 // TestNodeReportsItsStatus: a node's {"type": "status"} marks it down with
 // its reason, which heartbeats do not undo and which survives a rejoin,
 // and up again.
 func TestNodeReportsItsStatus(t *testing.T) {
-	noLeaks(t)
-	c := newClass(t, testOptions())
-	n, other := newNode(t), newNode(t)
-	opts := c.joinOpts("side", n.url)
-	opts.Own = "Werkzeug/3.0.1 Python/3.11.2"
-	s, err := join.Join(t.Context(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	if m, _ := c.mustMember("side"); m.Own != "Werkzeug/3.0.1" || !m.Up {
-		t.Fatalf("after the join: %+v", m)
-	}
+	inBubble(t, func(t *testing.T, w *world) {
+		c := w.newClass(testOptions())
+		n, other := w.newNode(), w.newNode()
+		opts := c.joinOpts("side", n.url)
+		opts.Own = "Werkzeug/3.0.1 Python/3.11.2"
+		s, err := join.Join(t.Context(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.Close)
+		if m, _ := c.mustMember("side"); m.Own != "Werkzeug/3.0.1" || !m.Up {
+			t.Fatalf("after the join: %+v", m)
+		}
 
-	s.SetStatus(false, "upstream: connection refused")
-	c.waitDown("side", "upstream: connection refused")
-	// A heartbeat does not undo what the node said.
-	if status, body := c.post("/registry/heartbeat", map[string]string{"name": "side", "secret": s.Secret()}); status != http.StatusOK {
-		t.Fatalf("heartbeat: %d %v", status, body)
-	}
-	if m, _ := c.mustMember("side"); m.Up || m.Reason != "upstream: connection refused" {
-		t.Fatalf("after a heartbeat: %+v", m)
-	}
+		s.SetStatus(false, "upstream: connection refused")
+		c.waitDown("side", "upstream: connection refused")
+		// A heartbeat does not undo what the node said.
+		if status, body := c.post("/registry/heartbeat", map[string]string{"name": "side", "secret": s.Secret()}); status != http.StatusOK {
+			t.Fatalf("heartbeat: %d %v", status, body)
+		}
+		if m, _ := c.mustMember("side"); m.Up || m.Reason != "upstream: connection refused" {
+			t.Fatalf("after a heartbeat: %+v", m)
+		}
 
-	s.SetStatus(true, "")
-	c.waitUp("side")
+		s.SetStatus(true, "")
+		c.waitUp("side")
 
-	// Control characters do not reach the page; the reason is sent again
-	// after a rejoin, which starts the node up.
-	s.SetStatus(false, "upstream: \x1b[31mno answer\x1b[0m within 2s")
-	c.waitDown("side", "upstream:  [31mno answer [0m within 2s")
-	s.SetURL(other.url)
-	c.waitMember("side", "side rejoined at its new URL, down", func(m registry.Member, ok bool) bool {
-		return ok && m.URL == other.url && !m.Up && strings.HasPrefix(m.Reason, "upstream:")
+		// Control characters do not reach the page; the reason is sent again
+		// after a rejoin, which starts the node up.
+		s.SetStatus(false, "upstream: \x1b[31mno answer\x1b[0m within 2s")
+		c.waitDown("side", "upstream:  [31mno answer [0m within 2s")
+		s.SetURL(other.url)
+		c.waitMember("side", "side rejoined at its new URL, down", func(m registry.Member, ok bool) bool {
+			return ok && m.URL == other.url && !m.Up && strings.HasPrefix(m.Reason, "upstream:")
+		})
+		s.SetStatus(true, "")
+		c.waitUp("side")
 	})
-	s.SetStatus(true, "")
-	c.waitUp("side")
 }
 
 // waitLog waits until the class's logs hold every text in wants.
@@ -173,21 +177,22 @@ func waitLog(t *testing.T, c *class, wants ...string) {
 // heartbeating is not removed at the expiry (its owner is fixing the
 // server behind it), while a silent node down as long is.
 func TestReportedDownKeepsItsPlace(t *testing.T) {
-	noLeaks(t)
-	opts := testOptions()
-	opts.Expiry = 300 * time.Millisecond
-	c := newClass(t, opts)
-	n := newNode(t)
-	side := c.join("side", n.url)
-	side.SetStatus(false, "upstream: connection refused")
-	c.waitDown("side", "upstream: connection refused")
-	silent := c.join("silent", n.url)
-	silent.Close() // no leave, no heartbeats: down, then expired
-	c.waitGone("silent")
-	if m, _ := c.mustMember("side"); m.Up || m.Reason != "upstream: connection refused" {
-		t.Fatalf("after the expiry: %+v", m)
-	}
-	// Silent itself, it is down for missed heartbeats, and then expires.
-	side.Close()
-	c.waitGone("side")
+	inBubble(t, func(t *testing.T, w *world) {
+		opts := testOptions()
+		opts.Expiry = 300 * time.Millisecond
+		c := w.newClass(opts)
+		n := w.newNode()
+		side := c.join("side", n.url)
+		side.SetStatus(false, "upstream: connection refused")
+		c.waitDown("side", "upstream: connection refused")
+		silent := c.join("silent", n.url)
+		silent.Close() // no leave, no heartbeats: down, then expired
+		c.waitGone("silent")
+		if m, _ := c.mustMember("side"); m.Up || m.Reason != "upstream: connection refused" {
+			t.Fatalf("after the expiry: %+v", m)
+		}
+		// Silent itself, it is down for missed heartbeats, and then expires.
+		side.Close()
+		c.waitGone("side")
+	})
 }

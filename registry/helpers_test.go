@@ -4,19 +4,22 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"github.com/kvclass/kvclass/internal/memnet"
 	"github.com/kvclass/kvclass/internal/testwait"
 	"github.com/kvclass/kvclass/registry"
 	"github.com/kvclass/kvclass/registry/join"
@@ -50,11 +53,103 @@ func newLogger(buf *syncBuffer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-// class is a registry served on a loopback port, with its callbacks recorded.
+// world is where one test's servers listen and its clients dial. Tests of
+// anything timed run inside a testing/synctest bubble on an in-memory
+// network (inBubble): fake time, so leases, backoffs and fail windows are
+// asserted to the nanosecond and a loaded machine cannot fail them. The few
+// tests about real sockets or DNS, with no timing in them, run on loopback
+// TCP (loopback).
+type world struct {
+	t      *testing.T
+	mem    *memnet.Network // nil on loopback
+	client *http.Client    // no keep-alives, so no idle goroutines outlive a request
+}
+
+// inBubble runs f in a synctest bubble with a world on an in-memory
+// network. Time in it is fake: it advances only while every goroutine of the
+// test waits, so time.Sleep(d) followed by synctest.Wait() observes exactly
+// what holds d later. The bubble also checks for leaks: the test fails if any
+// goroutine it started is still blocked once it and its cleanups are done.
+func inBubble(t *testing.T, f func(t *testing.T, w *world)) {
+	t.Helper()
+	synctest.Test(t, func(t *testing.T) {
+		w := &world{t: t, mem: memnet.New()}
+		w.client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true, DialContext: w.mem.Dial}}
+		f(t, w)
+	})
+}
+
+// loopback returns a world on loopback TCP, checking that no goroutine
+// outlives the test.
+func loopback(t *testing.T) *world {
+	t.Helper()
+	noLeaks(t)
+	return &world{t: t, client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}}
+}
+
+// dial is the world's dial function for Options.Dial: nil (TCP) on loopback.
+func (w *world) dial() func(ctx context.Context, network, address string) (net.Conn, error) {
+	if w.mem == nil {
+		return nil
+	}
+	return w.mem.Dial
+}
+
+// listen opens a listener at addr ("127.0.0.1:0" for any port).
+func (w *world) listen(addr string) net.Listener {
+	w.t.Helper()
+	var ln net.Listener
+	var err error
+	if w.mem != nil {
+		ln, err = w.mem.Listen("tcp", addr)
+	} else {
+		ln, err = net.Listen("tcp", addr)
+	}
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return ln
+}
+
+// serveOn serves srv on ln until stop, which the test's cleanup also calls.
+func (w *world) serveOn(ln net.Listener, srv *http.Server) (stop func()) {
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			w.t.Errorf("Serve: %v", err)
+		}
+	}()
+	stop = sync.OnceFunc(func() {
+		_ = srv.Close()
+		<-served
+	})
+	w.t.Cleanup(stop)
+	return stop
+}
+
+// serve serves srv at a new address and returns its base URL.
+func (w *world) serve(srv *http.Server) string {
+	w.t.Helper()
+	ln := w.listen("127.0.0.1:0")
+	w.serveOn(ln, srv)
+	return "http://" + ln.Addr().String()
+}
+
+// deadURL returns an http URL on a loopback address nothing listens on.
+func (w *world) deadURL() string {
+	w.t.Helper()
+	ln := w.listen("127.0.0.1:0")
+	u := "http://" + ln.Addr().String()
+	ln.Close()
+	return u
+}
+
+// class is a registry served in a world, with its callbacks recorded.
 type class struct {
 	t    *testing.T
+	w    *world
 	reg  *registry.Registry
-	srv  *httptest.Server
 	url  string
 	logs *syncBuffer
 
@@ -76,10 +171,17 @@ func testOptions() registry.Options {
 	}
 }
 
-func newClass(t *testing.T, opts registry.Options) *class {
+// lease is how long a node of testOptions stays up after its last heartbeat.
+const lease = 300 * time.Millisecond
+
+// newClass starts a registry with opts in the world: served at c.url, run
+// until the test ends.
+func (w *world) newClass(opts registry.Options) *class {
+	t := w.t
 	t.Helper()
-	c := &class{t: t, logs: &syncBuffer{}}
+	c := &class{t: t, w: w, logs: &syncBuffer{}}
 	opts.Logger = newLogger(c.logs)
+	opts.Dial = w.dial()
 	userChange, userNotify := opts.OnChange, opts.Notify
 	opts.OnChange = func(list []registry.Member) {
 		c.mu.Lock()
@@ -104,8 +206,8 @@ func newClass(t *testing.T, opts registry.Options) *class {
 	c.reg = reg
 	mux := http.NewServeMux()
 	mux.Handle("/registry/", reg.Handler())
-	c.srv = httptest.NewServer(mux)
-	c.url = c.srv.URL
+	ln := w.listen("127.0.0.1:0")
+	c.url = "http://" + ln.Addr().String()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- reg.Run(ctx) }()
@@ -114,10 +216,16 @@ func newClass(t *testing.T, opts registry.Options) *class {
 		if err := <-done; err != nil {
 			t.Errorf("Run: %v", err)
 		}
-		c.srv.Close()
 		reg.Close()
 	})
+	w.serveOn(ln, &http.Server{Handler: mux}) // stopped before the registry closes
 	return c
+}
+
+// hadDown reports whether name had a down change since the first change
+// numbered from (an index into kinds).
+func (c *class) hadDown(name string, from int) bool {
+	return slices.Contains(c.kinds()[from:], "down:"+name)
 }
 
 // kinds returns the recorded change kinds as "kind:name" strings.
@@ -194,6 +302,7 @@ func (c *class) joinOpts(name, nodeURL string) join.Options {
 		MaxBackoff:  50 * time.Millisecond,
 		DialTimeout: 2 * time.Second,
 		Logger:      newLogger(c.logs),
+		Dial:        c.w.dial(),
 	}
 }
 
@@ -231,7 +340,7 @@ func (c *class) do(method, path string, body []byte, header http.Header) (int, m
 	for k, v := range header {
 		req.Header[k] = v
 	}
-	resp, err := testClient.Do(req)
+	resp, err := c.w.client.Do(req)
 	if err != nil {
 		c.t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -266,16 +375,11 @@ func (c *class) mustJoinHTTP(name, nodeURL string) string {
 	return body["secret"].(string)
 }
 
-// testClient makes no keep-alive connections, so no idle goroutines outlive
-// a test.
-var testClient = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-
 // node is a stand-in for a kvclass node: /health and the data API's core
 // over a map, enough to pass the join's contract check; switchable to
 // failing (every request 503) and to lossy (puts answer 200 but store
 // nothing: a half-finished implementation that fails the contract).
 type node struct {
-	srv     *httptest.Server
 	url     string
 	failing atomic.Bool
 	lossy   atomic.Bool
@@ -285,12 +389,19 @@ type node struct {
 	data map[string]json.RawMessage
 }
 
-func newNode(t *testing.T) *node {
-	t.Helper()
+// newNode starts a stand-in node in the world.
+func (w *world) newNode() *node {
+	w.t.Helper()
+	return w.newNodeAt("127.0.0.1:0")
+}
+
+// newNodeAt starts a stand-in node listening at addr.
+func (w *world) newNodeAt(addr string) *node {
+	w.t.Helper()
 	n := &node{data: map[string]json.RawMessage{}}
-	n.srv = httptest.NewServer(http.HandlerFunc(n.serve))
-	n.url = n.srv.URL
-	t.Cleanup(n.srv.Close)
+	ln := w.listen(addr)
+	w.serveOn(ln, &http.Server{Handler: http.HandlerFunc(n.serve)})
+	n.url = "http://" + ln.Addr().String()
 	return n
 }
 
@@ -354,7 +465,6 @@ func noLeaks(t *testing.T) {
 	t.Helper()
 	before := runtime.NumGoroutine()
 	t.Cleanup(func() {
-		testClient.CloseIdleConnections()
 		deadline := time.Now().Add(waitFor)
 		for runtime.NumGoroutine() > before {
 			if time.Now().After(deadline) {

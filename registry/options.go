@@ -1,10 +1,12 @@
 package registry
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"github.com/kvclass/kvclass/serve"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 )
@@ -106,6 +108,17 @@ type Options struct {
 	Logger *slog.Logger
 	// Now tells the time; default time.Now. Timers still run on real time.
 	Now func() time.Time
+	// Dial, when set, is the network below the registry's own HTTP calls to
+	// nodes: the /health probe and contract check of a joining node, and
+	// the health checks of config nodes. It is for tests, which serve their
+	// stand-in nodes on an in-memory network (internal/memnet) so they can
+	// run on fake time. It gets the host:port of the node's URL as it is:
+	// for a joined node the URL policy has already refused it unless it is
+	// an allowed IP literal (a host name is refused: Dial may not resolve
+	// names, nor connect anywhere but address, which would bypass the
+	// policy). It must honour ctx. Nil dials TCP, the policy checking every
+	// address dialed, as without the hook.
+	Dial func(ctx context.Context, network, address string) (net.Conn, error)
 }
 
 // Defaults for Options.

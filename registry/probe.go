@@ -11,14 +11,40 @@ import (
 	"time"
 )
 
+// dialFunc is net.Dialer.DialContext's signature (Options.Dial).
+type dialFunc = func(ctx context.Context, network, address string) (net.Conn, error)
+
+// probeDial returns how the registry dials joined nodes: through p's
+// Dialer, or, with Options.Dial set, p's address check and then dial.
+func probeDial(p Policy, dial dialFunc, timeout time.Duration) dialFunc {
+	if dial == nil {
+		return p.Dialer(timeout).DialContext
+	}
+	return func(ctx context.Context, network, address string) (net.Conn, error) {
+		if err := p.Control(network, address, nil); err != nil {
+			return nil, &net.OpError{Op: "dial", Net: network, Err: err}
+		}
+		return dial(ctx, network, address)
+	}
+}
+
+// healthDial returns how the registry dials config nodes: plainly, or
+// through Options.Dial.
+func healthDial(dial dialFunc, timeout time.Duration) dialFunc {
+	if dial == nil {
+		return (&net.Dialer{Timeout: timeout}).DialContext
+	}
+	return dial
+}
+
 // newProbeClient returns the HTTP client for GET /health checks: every step
 // bounded by timeout, no environment proxy (it would bypass the dialer's
 // policy check), redirects not followed.
-func newProbeClient(dialer *net.Dialer, timeout time.Duration) *http.Client {
+func newProbeClient(dial dialFunc, timeout time.Duration) *http.Client {
 	return &http.Client{
 		Timeout: timeout,
 		Transport: &http.Transport{
-			DialContext:            dialer.DialContext,
+			DialContext:            dial,
 			TLSHandshakeTimeout:    timeout,
 			ResponseHeaderTimeout:  timeout,
 			MaxResponseHeaderBytes: 16 << 10,

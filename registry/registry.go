@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"sync"
@@ -130,8 +129,8 @@ func New(opts Options) (*Registry, error) {
 	}
 	r.dcond = sync.NewCond(&r.dmu)
 	r.closeCtx, r.closeFn = context.WithCancel(context.Background())
-	r.probe = newProbeClient(r.policy.Dialer(opts.JoinProbeTimeout), opts.JoinProbeTimeout)
-	r.health = newProbeClient(&net.Dialer{Timeout: opts.ProbeTimeout}, opts.ProbeTimeout)
+	r.probe = newProbeClient(probeDial(r.policy, opts.Dial, opts.JoinProbeTimeout), opts.JoinProbeTimeout)
+	r.health = newProbeClient(healthDial(opts.Dial, opts.ProbeTimeout), opts.ProbeTimeout)
 	r.upgrader = websocket.Upgrader{
 		HandshakeTimeout: opts.HandshakeTimeout,
 		ReadBufferSize:   1024,

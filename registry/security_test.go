@@ -12,9 +12,9 @@ import (
 )
 
 func TestJoinRefusesBadTokens(t *testing.T) {
-	noLeaks(t)
-	c := newClass(t, testOptions())
-	n := newNode(t)
+	w := loopback(t)
+	c := w.newClass(testOptions())
+	n := w.newNode()
 	for _, token := range []string{"", "amber-otter-4", "amber-otter-43", "amber-otter-42 ", "AMBER-OTTER-42", strings.Repeat("a", 3000)} {
 		status, body := c.post("/registry/join", map[string]string{"name": "kv1", "url": n.url, "token": token})
 		if status != http.StatusUnauthorized || body["error"] != "bad class code" {
@@ -27,9 +27,9 @@ func TestJoinRefusesBadTokens(t *testing.T) {
 }
 
 func TestJoinRefusesBadNames(t *testing.T) {
-	noLeaks(t)
-	c := newClass(t, testOptions())
-	n := newNode(t)
+	w := loopback(t)
+	c := w.newClass(testOptions())
+	n := w.newNode()
 	for _, name := range []string{"", "-kv", "_kv", "kv 1", "kv/1", "kv1\n", "<b>kv</b>", "ünï", "kv.1", "a'b", strings.Repeat("k", 33)} {
 		status, body := c.joinHTTP(name, n.url, "")
 		if status != http.StatusBadRequest || !strings.Contains(body["error"].(string), "bad node name") {
@@ -45,12 +45,12 @@ func TestJoinRefusesBadNames(t *testing.T) {
 }
 
 func TestJoinURLPolicy(t *testing.T) {
-	noLeaks(t)
+	w := loopback(t)
 	opts := testOptions()
 	opts.AllowPrivate = false
-	strict := newClass(t, opts)
-	lan := newClass(t, testOptions())
-	n := newNode(t)
+	strict := w.newClass(opts)
+	lan := w.newClass(testOptions())
+	n := w.newNode()
 	cases := []struct {
 		c    *class
 		url  string
@@ -87,7 +87,7 @@ func TestJoinURLPolicy(t *testing.T) {
 		// --allow-private admits the LAN, never metadata or link-local.
 		{lan, "http://169.254.169.254/", http.StatusForbidden},
 		{lan, "http://[fe80::1]/", http.StatusForbidden},
-		{lan, deadURL(t), http.StatusUnprocessableEntity},
+		{lan, w.deadURL(), http.StatusUnprocessableEntity},
 		{lan, n.url + "/no-such-prefix", http.StatusBadRequest}, // the proxy calls base URLs only
 		{lan, n.url, http.StatusOK},
 	}
@@ -97,15 +97,38 @@ func TestJoinURLPolicy(t *testing.T) {
 			t.Errorf("URL %.60q: %d %v, want %d", tc.url, status, body, tc.want)
 		}
 	}
-	status, body := lan.joinHTTP("kv3", deadURL(t), "")
+	status, body := lan.joinHTTP("kv3", w.deadURL(), "")
 	if msg, _ := body["error"].(string); status != http.StatusUnprocessableEntity || !strings.Contains(msg, "cannot reach your node") {
 		t.Errorf("unreachable node: %d %v", status, body)
 	}
 }
 
+// TestDialHookKeepsThePolicy: with Options.Dial (the in-memory network
+// here) the URL policy still decides which nodes may join: a node at a
+// public address is reached through the hook, one at a loopback address is
+// refused without --allow-private.
+func TestDialHookKeepsThePolicy(t *testing.T) {
+	inBubble(t, func(t *testing.T, w *world) {
+		opts := testOptions()
+		opts.AllowPrivate = false
+		c := w.newClass(opts)
+		public := w.newNodeAt("93.184.215.14:80")
+		if status, body := c.joinHTTP("kv1", public.url, ""); status != http.StatusOK {
+			t.Fatalf("join of a node at a public address: %d %v", status, body)
+		}
+		if public.puts.Load() != 1 {
+			t.Fatalf("the contract check put %d keys on the node, want 1", public.puts.Load())
+		}
+		local := w.newNode()
+		if status, body := c.joinHTTP("kv2", local.url, ""); status != http.StatusForbidden {
+			t.Fatalf("join of a node at %s: %d %v, want 403", local.url, status, body)
+		}
+	})
+}
+
 func TestHostileBodies(t *testing.T) {
-	noLeaks(t)
-	c := newClass(t, testOptions())
+	w := loopback(t)
+	c := w.newClass(testOptions())
 	huge := bytes.Repeat([]byte("a"), 1<<20)
 	hugeJSON := append(append([]byte(`{"name":"`), huge...), `"}`...)
 	for _, path := range []string{"/registry/join", "/registry/heartbeat", "/registry/leave"} {
@@ -136,7 +159,7 @@ func TestHostileBodies(t *testing.T) {
 		{http.MethodPost, "/registry/ws", "GET"},
 	} {
 		req, _ := http.NewRequest(tc.method, c.url+tc.path, nil)
-		resp, err := testClient.Do(req)
+		resp, err := w.client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -155,12 +178,12 @@ func TestHostileBodies(t *testing.T) {
 }
 
 func TestClassFull(t *testing.T) {
-	noLeaks(t)
+	w := loopback(t)
 	opts := testOptions()
 	opts.MaxNodes = 2
 	opts.HTTPHeartbeat = time.Minute
-	c := newClass(t, opts)
-	n := newNode(t)
+	c := w.newClass(opts)
+	n := w.newNode()
 	secret := c.mustJoinHTTP("kv1", n.url)
 	c.mustJoinHTTP("kv2", n.url)
 	if status, body := c.joinHTTP("kv3", n.url, ""); status != http.StatusServiceUnavailable || !strings.Contains(body["error"].(string), "full") {
@@ -173,88 +196,115 @@ func TestClassFull(t *testing.T) {
 }
 
 func TestFailedJoinLimit(t *testing.T) {
-	noLeaks(t)
-	opts := testOptions()
-	opts.FailLimit = 3
-	opts.FailWindow = 300 * time.Millisecond // one attempt per 100ms once limited
-	opts.ClientAddr = func(r *http.Request) string { return r.Header.Get("X-Test-Client") }
-	c := newClass(t, opts)
-	n := newNode(t)
-	from := func(addr, token, name string) int {
-		body := []byte(`{"name":"` + name + `","url":"` + n.url + `","token":"` + token + `"}`)
-		status, _ := c.do(http.MethodPost, "/registry/join", body, http.Header{"X-Test-Client": {addr}})
-		return status
-	}
-	for i := range 3 {
-		if status := from("10.0.0.1", "wrong", "kv1"); status != http.StatusUnauthorized {
-			t.Fatalf("failure %d: %d, want 401", i+1, status)
+	inBubble(t, func(t *testing.T, w *world) {
+		opts := testOptions()
+		opts.FailLimit = 3
+		opts.FailWindow = 300 * time.Millisecond // one attempt per 100ms once limited
+		delay := opts.FailWindow / time.Duration(opts.FailLimit)
+		opts.ClientAddr = func(r *http.Request) string { return r.Header.Get("X-Test-Client") }
+		c := w.newClass(opts)
+		n := w.newNode()
+		from := func(addr, token, name string) int {
+			body := []byte(`{"name":"` + name + `","url":"` + n.url + `","token":"` + token + `"}`)
+			status, _ := c.do(http.MethodPost, "/registry/join", body, http.Header{"X-Test-Client": {addr}})
+			return status
 		}
-	}
-	if status := from("10.0.0.1", "wrong", "kv1"); status != http.StatusTooManyRequests {
-		t.Fatalf("past the limit: %d, want 429", status)
-	}
-	// The class behind the same address still gets in with the right code.
-	if status := from("10.0.0.1", testCode, "kv1"); status != http.StatusOK {
-		t.Fatalf("correct code from a limited address: %d, want 200", status)
-	}
-	// Other addresses are not affected.
-	if status := from("10.0.0.2", "wrong", "kv2"); status != http.StatusUnauthorized {
-		t.Fatalf("another address: %d, want 401", status)
-	}
-	// Successes never count: many good joins do not limit the address.
-	for i := range 10 {
-		if status := from("10.0.0.3", testCode, "kv3"); status != http.StatusOK && status != http.StatusConflict {
-			t.Fatalf("good join %d: %d", i, status)
+		for i := range 3 {
+			if status := from("10.0.0.1", "wrong", "kv1"); status != http.StatusUnauthorized {
+				t.Fatalf("failure %d: %d, want 401", i+1, status)
+			}
 		}
-	}
-	// Guessing from the limited address runs at FailLimit per FailWindow at
-	// most: a burst of guesses all get 429.
-	start := time.Now()
-	for range 5 {
 		if status := from("10.0.0.1", "wrong", "kv1"); status != http.StatusTooManyRequests {
-			t.Fatalf("guess while limited: %d, want 429", status)
+			t.Fatalf("past the limit: %d, want 429", status)
 		}
-	}
-	// Each failed guess holds the address for 100ms before the next is
-	// looked at, so 5 guesses in a row take at least 4 turns.
-	if d := time.Since(start); d < 350*time.Millisecond {
-		t.Fatalf("5 guesses from a limited address answered in %v, want >= 400ms", d)
-	}
-	// After the window the address is free again.
-	time.Sleep(opts.FailWindow + 100*time.Millisecond)
-	if status := from("10.0.0.1", "wrong", "kv1"); status != http.StatusUnauthorized {
-		t.Fatalf("after the window: %d, want 401", status)
-	}
+		// The class behind the same address still gets in with the right
+		// code, once the failed guess's turn is over.
+		start := time.Now()
+		if status := from("10.0.0.1", testCode, "kv1"); status != http.StatusOK {
+			t.Fatalf("correct code from a limited address: %d, want 200", status)
+		}
+		if d := time.Since(start); d != delay {
+			t.Fatalf("the correct code was answered after %v, want %v", d, delay)
+		}
+		// Other addresses are not affected.
+		if status := from("10.0.0.2", "wrong", "kv2"); status != http.StatusUnauthorized {
+			t.Fatalf("another address: %d, want 401", status)
+		}
+		// Successes never count: many good joins do not limit the address.
+		for i := range 10 {
+			if status := from("10.0.0.3", testCode, "kv3"); status != http.StatusOK && status != http.StatusConflict {
+				t.Fatalf("good join %d: %d", i, status)
+			}
+		}
+		// Guessing from the limited address runs at FailLimit per FailWindow at
+		// most: a burst of guesses all get 429.
+		start = time.Now()
+		for range 5 {
+			if status := from("10.0.0.1", "wrong", "kv1"); status != http.StatusTooManyRequests {
+				t.Fatalf("guess while limited: %d, want 429", status)
+			}
+		}
+		// Each failed guess holds the address for 100ms before the next is
+		// looked at, so 5 guesses in a row take exactly 4 turns.
+		if d := time.Since(start); d != 4*delay {
+			t.Fatalf("5 guesses from a limited address answered in %v, want %v", d, 4*delay)
+		}
+		// After the window the address is free again.
+		time.Sleep(opts.FailWindow)
+		if status := from("10.0.0.1", "wrong", "kv1"); status != http.StatusUnauthorized {
+			t.Fatalf("after the window: %d, want 401", status)
+		}
+
+		// FailLimit failures at one instant limit an address for exactly
+		// FailWindow.
+		failed := time.Now()
+		for range 3 {
+			if status := from("10.0.0.4", "wrong", "kv4"); status != http.StatusUnauthorized {
+				t.Fatalf("a failure from a fresh address: %d, want 401", status)
+			}
+		}
+		time.Sleep(opts.FailWindow - time.Nanosecond)
+		if status := from("10.0.0.4", "wrong", "kv4"); status != http.StatusTooManyRequests || time.Since(failed) != opts.FailWindow-time.Nanosecond {
+			t.Fatalf("a guess just inside the window: %d after %v, want 429 at once", status, time.Since(failed))
+		}
+		time.Sleep(time.Nanosecond)
+		// The guess just answered failed too, but it is the only failure
+		// within the window now.
+		if status := from("10.0.0.4", "wrong", "kv4"); status != http.StatusUnauthorized {
+			t.Fatalf("a guess at the end of the window: %d, want 401", status)
+		}
+	})
 }
 
 func TestLogsHoldNoSecrets(t *testing.T) {
-	noLeaks(t)
-	opts := testOptions()
-	opts.Expiry = 200 * time.Millisecond
-	c := newClass(t, opts)
-	n := newNode(t)
-	secret := c.mustJoinHTTP("kv1", n.url)
-	s := c.join("kv2", n.url)
-	wrong := "amber-otter-41"
-	c.post("/registry/join", map[string]string{"name": "kv3", "url": n.url, "token": wrong})
-	c.post("/registry/heartbeat", map[string]string{"name": "kv1", "secret": "not-the-secret-at-all"})
-	c.post("/registry/leave", map[string]string{"name": "kv1", "secret": secret})
-	if err := c.reg.Kick("kv2"); err != nil {
-		t.Fatal(err)
-	}
-	c.waitGone("kv1")
-	testwait.For(t, "the kicked session to log", func() bool { return strings.Contains(c.logs.String(), "removed") })
-	logs := c.logs.String()
-	for _, secretText := range []string{testCode, wrong, secret, s.Secret(), "not-the-secret-at-all"} {
-		if strings.Contains(logs, secretText) {
-			t.Errorf("the logs contain %q", secretText)
+	inBubble(t, func(t *testing.T, w *world) {
+		opts := testOptions()
+		opts.Expiry = 200 * time.Millisecond
+		c := w.newClass(opts)
+		n := w.newNode()
+		secret := c.mustJoinHTTP("kv1", n.url)
+		s := c.join("kv2", n.url)
+		wrong := "amber-otter-41"
+		c.post("/registry/join", map[string]string{"name": "kv3", "url": n.url, "token": wrong})
+		c.post("/registry/heartbeat", map[string]string{"name": "kv1", "secret": "not-the-secret-at-all"})
+		c.post("/registry/leave", map[string]string{"name": "kv1", "secret": secret})
+		if err := c.reg.Kick("kv2"); err != nil {
+			t.Fatal(err)
 		}
-	}
-	for _, want := range []string{"node joined", "bad class code", "node left", "node kicked", "node expired"} {
-		if !strings.Contains(logs, want) {
-			t.Errorf("the logs lack %q", want)
+		c.waitGone("kv1")
+		testwait.For(t, "the kicked session to log", func() bool { return strings.Contains(c.logs.String(), "removed") })
+		logs := c.logs.String()
+		for _, secretText := range []string{testCode, wrong, secret, s.Secret(), "not-the-secret-at-all"} {
+			if strings.Contains(logs, secretText) {
+				t.Errorf("the logs contain %q", secretText)
+			}
 		}
-	}
+		for _, want := range []string{"node joined", "bad class code", "node left", "node kicked", "node expired"} {
+			if !strings.Contains(logs, want) {
+				t.Errorf("the logs lack %q", want)
+			}
+		}
+	})
 }
 
 func TestNewRefusesBadOptions(t *testing.T) {

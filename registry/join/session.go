@@ -64,6 +64,14 @@ type Options struct {
 	MinBackoff, MaxBackoff time.Duration
 	// Logger receives the session's logs; nil discards them.
 	Logger *slog.Logger
+	// Dial, when set, opens every connection to the proxy (the websocket,
+	// the relay, POST /registry/leave) in place of TCP. It is for tests,
+	// which serve the proxy on an in-memory network (internal/memnet) so
+	// they can run on fake time. It is called with the host:port the
+	// request goes to (the proxy's, or an environment HTTP proxy's) and
+	// must connect there and honour ctx; TLS, when the URL is https, is
+	// still done above it. Nil dials TCP with DialTimeout.
+	Dial func(ctx context.Context, network, address string) (net.Conn, error)
 }
 
 // Defaults for Options.
@@ -262,7 +270,10 @@ func newSession(opts Options) (*Session, error) {
 	if header.Get("User-Agent") == "" {
 		header.Set("User-Agent", "kvclass-node")
 	}
-	netDialer := &net.Dialer{Timeout: opts.DialTimeout, KeepAlive: 30 * time.Second}
+	dial := opts.Dial
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: opts.DialTimeout, KeepAlive: 30 * time.Second}).DialContext
+	}
 	s := &Session{
 		opts:     opts,
 		log:      opts.Logger,
@@ -271,7 +282,7 @@ func newSession(opts Options) (*Session, error) {
 		relayURL: relayURL,
 		header:   header,
 		dialer: &websocket.Dialer{
-			NetDialContext:   netDialer.DialContext,
+			NetDialContext:   dial,
 			Proxy:            http.ProxyFromEnvironment,
 			HandshakeTimeout: opts.DialTimeout,
 			TLSClientConfig:  opts.TLSConfig,
@@ -282,7 +293,7 @@ func newSession(opts Options) (*Session, error) {
 			Timeout: opts.DialTimeout,
 			Transport: &http.Transport{
 				Proxy:                 http.ProxyFromEnvironment,
-				DialContext:           netDialer.DialContext,
+				DialContext:           dial,
 				TLSClientConfig:       opts.TLSConfig,
 				TLSHandshakeTimeout:   opts.DialTimeout,
 				ResponseHeaderTimeout: opts.DialTimeout,
