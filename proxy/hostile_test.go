@@ -11,10 +11,13 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"bytes"
 	"github.com/kvclass/kvclass/internal/testwait"
 	"github.com/kvclass/kvclass/kvapi"
 	"github.com/kvclass/kvclass/registry"
 	"github.com/kvclass/kvclass/web"
+	"log/slog"
+	"sync"
 )
 
 // A joined node is a student's machine: these tests play a node that
@@ -114,7 +117,9 @@ func TestReplicatedGetBehindHangingNodesTakesOneTimeout(t *testing.T) {
 func TestJoinedNodesAreDialedUnderThePolicy(t *testing.T) {
 	var calls atomic.Int64
 	u := fakeNode(t, func(w http.ResponseWriter, r *http.Request) { calls.Add(1); w.Write([]byte(`{"value":1}`)) })
-	p, err := New(Config{Token: "c", AdminToken: "a"}) // no --allow-private
+	logs := &lockedBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	p, err := New(Config{Token: "c", AdminToken: "a", Logger: log}) // no --allow-private
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +135,15 @@ func TestJoinedNodesAreDialedUnderThePolicy(t *testing.T) {
 	if r.status != 502 || !strings.Contains(r.body, "not allowed") {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
-	time.Sleep(100 * time.Millisecond) // room for the follower to try, too
+	// The page's follower tries the node too, and is refused.
+	testwait.For(t, "the follower's refused try", func() bool {
+		for l := range strings.Lines(logs.String()) {
+			if strings.Contains(l, `msg="following node" node=rebound err=`) && strings.Contains(l, "not allowed") {
+				return true
+			}
+		}
+		return false
+	})
 	if calls.Load() != 0 {
 		t.Fatalf("the node was called %d times despite the policy", calls.Load())
 	}
@@ -205,4 +218,22 @@ func TestGatheredStateIsSharedUntilSomethingChanges(t *testing.T) {
 	if r := do(t, "GET", p.LocalURL()+"/state?format=json", ""); !strings.Contains(r.body, `"b":2`) {
 		t.Fatalf("state after a put is stale: %s", r.body)
 	}
+}
+
+// lockedBuffer is a bytes.Buffer for logs written from several goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -14,11 +14,13 @@ import (
 	"testing"
 	"time"
 
+	"bufio"
 	"github.com/kvclass/kvclass/internal/testwait"
 	"github.com/kvclass/kvclass/kvapi"
 	"github.com/kvclass/kvclass/node"
 	"github.com/kvclass/kvclass/placement"
 	"github.com/kvclass/kvclass/registry"
+	"sync/atomic"
 )
 
 // seedPlacement is where the seed's proxy put the 21 keys of its walkthrough
@@ -256,6 +258,13 @@ func TestWriteQuorum(t *testing.T) {
 // hangingNode is a server that accepts connections and never answers, as a
 // stuck or overloaded machine does.
 func hangingNode(t testing.TB) string {
+	u, _ := hangingNodeCounting(t)
+	return u
+}
+
+// hangingNodeCounting is hangingNode that also counts the data calls
+// (/get, /put, /delete) waiting on it.
+func hangingNodeCounting(t testing.TB) (string, *atomic.Int64) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -263,6 +272,7 @@ func hangingNode(t testing.TB) string {
 	}
 	var mu sync.Mutex
 	var conns []net.Conn
+	var calls atomic.Int64
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -272,6 +282,14 @@ func hangingNode(t testing.TB) string {
 			mu.Lock()
 			conns = append(conns, c)
 			mu.Unlock()
+			go func() {
+				line, _ := bufio.NewReader(c).ReadString('\n')
+				for _, p := range []string{" /get?", " /put?", " /delete?"} {
+					if strings.Contains(line, p) {
+						calls.Add(1)
+					}
+				}
+			}()
 		}
 	}()
 	t.Cleanup(func() {
@@ -282,7 +300,7 @@ func hangingNode(t testing.TB) string {
 		}
 		mu.Unlock()
 	})
-	return "http://" + ln.Addr().String()
+	return "http://" + ln.Addr().String(), &calls
 }
 
 func TestDeadAndSlowNodesFailFast(t *testing.T) {
@@ -310,7 +328,8 @@ func TestHangingNodeNeverStallsOthers(t *testing.T) {
 	const timeout = 400 * time.Millisecond
 	// The stuck node is marked up, as its passing health checks would, so
 	// the proxy really calls it.
-	p := proxyOver(t, Sharding, timeout, nodes[0].LocalURL(), nodes[1].LocalURL(), hangingNode(t))
+	stuck, waiting := hangingNodeCounting(t)
+	p := proxyOver(t, Sharding, timeout, nodes[0].LocalURL(), nodes[1].LocalURL(), stuck)
 	var stuckKey, liveKey string
 	for i := 0; stuckKey == "" || liveKey == ""; i++ {
 		k := "k" + strconv.Itoa(i)
@@ -326,7 +345,7 @@ func TestHangingNodeNeverStallsOthers(t *testing.T) {
 		wg.Add(1)
 		go func() { defer wg.Done(); slow[i] = do(t, "GET", p.LocalURL()+"/get?key="+stuckKey, "") }()
 	}
-	time.Sleep(50 * time.Millisecond)
+	testwait.For(t, "the slow requests to wait on the stuck node", func() bool { return waiting.Load() == int64(len(slow)) })
 	fast := put(t, p.LocalURL(), liveKey, `1`)
 	if fast.status != 200 || fast.took > timeout/2 {
 		t.Errorf("a live node's request waited behind the stuck node: %d in %v", fast.status, fast.took)

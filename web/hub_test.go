@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/kvclass/kvclass/internal/memnet"
 	"github.com/kvclass/kvclass/internal/testwait"
+	"testing/synctest"
 )
 
 // wait is how long a test waits for something that should happen at once:
@@ -441,30 +443,64 @@ func TestHubRefusesPlainHTTP(t *testing.T) {
 	checkJSONError(t, resp)
 }
 
+// TestHubPings runs on fake time over an in-memory network: a viewer that
+// reads answers pings and stays through many intervals; one that never
+// reads answers none and is dropped after two intervals, not before.
 func TestHubPings(t *testing.T) {
-	hub, srv := startHub(t, HubOptions{PingInterval: 50 * time.Millisecond})
-	// A viewer that reads answers pings and stays through many intervals.
-	alive := dial(t, srv, nil)
-	read(t, alive)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			if _, err := readErr(alive); err != nil {
-				return
-			}
+	synctest.Test(t, func(t *testing.T) {
+		const interval = 50 * time.Millisecond
+		network := memnet.New()
+		ln, err := network.Listen("tcp", "page:80")
+		if err != nil {
+			t.Fatal(err)
 		}
-	}()
-	// A viewer that never reads never answers a ping, and is dropped.
-	dial(t, srv, nil)
-	testwait.For(t, "two viewers", func() bool { return hub.Clients() == 2 })
-	testwait.For(t, "the silent viewer to be dropped", func() bool { return hub.Clients() == 1 })
-	time.Sleep(300 * time.Millisecond)
-	if hub.Clients() != 1 {
-		t.Errorf("the answering viewer was dropped")
-	}
-	alive.Close()
-	<-done
+		hub := NewHub(HubOptions{PingInterval: interval})
+		srv := &http.Server{Handler: hub}
+		go srv.Serve(ln)
+		defer func() { srv.Close(); hub.Close() }()
+		d := websocket.Dialer{NetDialContext: network.Dial, HandshakeTimeout: wait}
+		alive, _, err := d.Dial("ws://page:80/ws", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer alive.Close()
+		read(t, alive) // the snapshot
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for {
+				if _, err := readErr(alive); err != nil {
+					return
+				}
+			}
+		}()
+		silent, _, err := d.Dial("ws://page:80/ws", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer silent.Close()
+		synctest.Wait()
+		if n := hub.Clients(); n != 2 {
+			t.Fatalf("%d viewers, want 2", n)
+		}
+		time.Sleep(2*interval - time.Millisecond)
+		synctest.Wait()
+		if n := hub.Clients(); n != 2 {
+			t.Fatalf("the silent viewer was dropped before two intervals: %d viewers", n)
+		}
+		time.Sleep(interval)
+		synctest.Wait()
+		if n := hub.Clients(); n != 1 {
+			t.Fatalf("%d viewers after three intervals, want the silent one dropped", n)
+		}
+		time.Sleep(20 * interval)
+		synctest.Wait()
+		if n := hub.Clients(); n != 1 {
+			t.Errorf("the answering viewer was dropped")
+		}
+		alive.Close()
+		<-done
+	})
 }
 
 func TestHubDropsTalkativeClient(t *testing.T) {
