@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/kvclass/kvclass/internal/testwait"
 	"github.com/kvclass/kvclass/proxy"
 	"github.com/kvclass/kvclass/web"
 	"github.com/kvclass/kvclass/web/webtest"
@@ -274,12 +275,7 @@ func testMarkupStaysText(t *testing.T, browser context.Context) {
 	})()`)
 	webtest.WaitTrue(t, pg.ctx, `window.__csp.length === 1`)
 	webtest.WaitEqual(t, pg.ctx, `typeof window.__inline`, "undefined")
-	for deadline := time.Now().Add(5 * time.Second); len(pg.console.Problems()) == 0; {
-		if time.Now().After(deadline) {
-			t.Fatal("the console did not report the refused inline script")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.For(t, "the console to report the refused inline script", func() bool { return len(pg.console.Problems()) > 0 })
 }
 
 func testStoppedNode(t *testing.T, browser context.Context) {

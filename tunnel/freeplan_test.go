@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvclass/kvclass/internal/testwait"
 	"github.com/kvclass/kvclass/tunnel"
 	"github.com/kvclass/kvclass/tunnel/edgetest"
 )
@@ -213,7 +214,7 @@ func TestTokenOverItsAgentLimit(t *testing.T) {
 		}
 		done <- err
 	}()
-	waitFor(t, func() bool { return len(waits.all()) == 1 })
+	testwait.For(t, "one wait reported", func() bool { return len(waits.all()) == 1 })
 	if w := waits.all()[0]; !strings.Contains(w, "waiting for ngrok to release an agent session") {
 		t.Errorf("OnWait got %q", w)
 	}

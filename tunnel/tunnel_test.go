@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvclass/kvclass/internal/testwait"
 	"github.com/kvclass/kvclass/tunnel"
 	"github.com/kvclass/kvclass/tunnel/edgetest"
 )
@@ -203,7 +204,7 @@ func TestBadTokenFailsFastWithAFriendlyMessage(t *testing.T) {
 	}
 	t.Logf("bad token failed in %s: %s", elapsed.Round(time.Millisecond), msg)
 
-	waitFor(t, func() bool {
+	testwait.For(t, "the connecting and offline states", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(states) == 2
@@ -373,7 +374,7 @@ func TestClosedEndpointAnswersWithNgrokErrorCode(t *testing.T) {
 	if got := tunnel.EdgeError(code); got != "ngrok: endpoint offline (ERR_NGROK_3200)" {
 		t.Errorf("EdgeError = %q", got)
 	}
-	waitFor(t, func() bool { return edge.Sessions() == 0 })
+	testwait.For(t, "the session to end", func() bool { return edge.Sessions() == 0 })
 }
 
 func TestCloseWhileTheEdgeIsGone(t *testing.T) {
@@ -588,21 +589,19 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 			resp.Body.Close()
 		}
 		edge.DropSessions() // exercise the reconnect path too
-		waitFor(t, func() bool { return edge.Sessions() == 1 })
+		testwait.For(t, "the session to come back", func() bool { return edge.Sessions() == 1 })
 		c.CloseIdleConnections()
 		_ = srv.Close() // closes tun
 		<-done
 	}()
-	var now int
-	deadline := time.Now().Add(wait)
-	for time.Now().Before(deadline) {
-		if now = countGoroutines(); now <= before {
-			return
+	testwait.Seen(t, wait, "the tunnel's goroutines to end", func() (bool, string) {
+		now := countGoroutines()
+		if now <= before {
+			return true, ""
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	buf := make([]byte, 1<<20)
-	t.Errorf("goroutines: %d before, %d after Close\n%s", before, now, buf[:runtime.Stack(buf, true)])
+		buf := make([]byte, 1<<20)
+		return false, fmt.Sprintf("%d before, %d after Close\n%s", before, now, buf[:runtime.Stack(buf, true)])
+	})
 }
 
 // countGoroutines counts goroutines, leaving out the SDK's heartbeat
@@ -618,16 +617,4 @@ func countGoroutines() int {
 		}
 	}
 	return n
-}
-
-// waitFor polls cond until it holds or the test's patience runs out.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met in time")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }

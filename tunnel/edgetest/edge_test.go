@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvclass/kvclass/internal/testwait"
 	"golang.ngrok.com/muxado/v2"
 )
 
@@ -166,7 +167,7 @@ func TestGarbageOnThePortsDoesNotHurt(t *testing.T) {
 	a.auth("x")
 	ep := a.bind("", "")
 	_ = a.mux.Close()
-	waitFor(t, func() bool { return e.Sessions() == 0 })
+	testwait.For(t, "the sessions to end", func() bool { return e.Sessions() == 0 })
 	c, err = net.Dial("tcp", strings.TrimPrefix(ep.URL, "http://"))
 	if err != nil {
 		t.Fatal(err)
@@ -305,16 +306,5 @@ func TestCloseEndsEverything(t *testing.T) {
 	if _, err := c.Read(make([]byte, 1)); err == nil {
 		t.Error("public connection still open after Close")
 	}
-	waitFor(t, func() bool { return runtime.NumGoroutine() <= before })
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met in time")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.For(t, "the edge's goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
 }
