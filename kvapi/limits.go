@@ -42,11 +42,16 @@ var (
 // Key checks that r uses one of op's methods and returns its key.
 func (l Limits) Key(r *http.Request, op Op) (string, *Error) {
 	if r.Method != op.Methods[0] && r.Method != op.Methods[1] {
-		e := MethodNotAllowed(r.Method, op.Methods[0])
-		e.Allow = op.Methods[0] + ", " + op.Methods[1]
-		return "", e
+		return "", op.notAllowed(r.Method)
 	}
 	return l.KeyParam(r.URL.RawQuery, op.Missing)
+}
+
+// notAllowed is the 405 for a request to op with another method.
+func (op Op) notAllowed(method string) *Error {
+	e := MethodNotAllowed(method, op.Methods[0])
+	e.Allow = op.Methods[0] + ", " + op.Methods[1]
+	return e
 }
 
 // KeyParam returns the "key" parameter of a raw query string, decoded as a
@@ -92,18 +97,14 @@ func (l Limits) KeyParam(rawQuery, missing string) (string, *Error) {
 // returns it; a larger body is a 413.
 func (l Limits) ReadBody(r *http.Request, buf *bytes.Buffer) ([]byte, *Error) {
 	if r.ContentLength > l.MaxBody {
-		return nil, l.tooLarge()
+		return nil, l.TooLarge()
 	}
 	_, err := buf.ReadFrom(io.LimitReader(r.Body, l.MaxBody+1))
 	if err != nil {
 		return nil, Errorf(http.StatusBadRequest, "Could not read the body: "+err.Error())
 	}
 	if int64(buf.Len()) > l.MaxBody {
-		return nil, l.tooLarge()
+		return nil, l.TooLarge()
 	}
 	return buf.Bytes(), nil
-}
-
-func (l Limits) tooLarge() *Error {
-	return Errorf(http.StatusRequestEntityTooLarge, "The body is larger than "+strconv.FormatInt(l.MaxBody, 10)+" bytes.")
 }

@@ -124,7 +124,7 @@ func ParseVersion(s string) (Version, error) {
 	if !ok {
 		return Version{}, fmt.Errorf("%w: %q: want HLC/ORIGIN, like 112233445566778899/kv1", ErrBadVersion, Truncate(s, 60))
 	}
-	if hlc == "" || len(hlc) > 40 || strings.TrimLeft(hlc, "0123456789") != "" {
+	if hlc == "" || len(hlc) > 40 || !allDigits(hlc) {
 		return Version{}, fmt.Errorf("%w: %q: the part before / must be a decimal number (the HLC)", ErrBadVersion, Truncate(s, 60))
 	}
 	n, err := strconv.ParseUint(hlc, 10, 64)
@@ -140,18 +140,37 @@ func ParseVersion(s string) (Version, error) {
 	return Version{HLC: n, Origin: origin}, nil
 }
 
+// allDigits reports whether s is all ASCII digits.
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // ParseVersionHeader returns the version a request carries in
 // VersionHeader: the zero Version when it carries none (or an empty one),
 // a 400 when the header is malformed or repeated.
 func ParseVersionHeader(h http.Header) (Version, *Error) {
 	vals := h.Values(VersionHeader)
-	switch {
-	case len(vals) == 0 || len(vals) == 1 && strings.TrimSpace(vals[0]) == "":
+	if len(vals) == 0 {
 		return Version{}, nil
-	case len(vals) > 1:
-		return Version{}, Errorf(http.StatusBadRequest, "Send one "+VersionHeader+" header, not "+strconv.Itoa(len(vals))+".")
 	}
-	v, err := ParseVersion(strings.TrimSpace(vals[0]))
+	return parseVersionValues(len(vals), vals[0])
+}
+
+// parseVersionValues parses a request's n VersionHeader values, the first
+// of which is first.
+func parseVersionValues(n int, first string) (Version, *Error) {
+	switch {
+	case n == 1 && strings.TrimSpace(first) == "":
+		return Version{}, nil
+	case n > 1:
+		return Version{}, Errorf(http.StatusBadRequest, "Send one "+VersionHeader+" header, not "+strconv.Itoa(n)+".")
+	}
+	v, err := ParseVersion(strings.TrimSpace(first))
 	if err != nil {
 		return Version{}, Errorf(http.StatusBadRequest, "The "+VersionHeader+" header is not a version: "+strings.TrimPrefix(err.Error(), ErrBadVersion.Error()+": ")+".")
 	}

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/kvclass/kvclass/kvapi"
 	"github.com/kvclass/kvclass/serve"
 	"github.com/kvclass/kvclass/web"
@@ -28,23 +30,21 @@ type Handler struct {
 	hub       *web.Hub
 	view      func() web.NodeView // the node as the page shows it, without keys
 	tunnel    func() *web.Tunnel  // nil when the node is not published
-	bufs      kvapi.Buffers
+	dataHTTP  http.Handler        // Data for net/http: serve.AsHTTP(Data)
 }
 
 // ServeHTTP routes a request by its path. A state-changing request that a
-// browser sends from a page of another site is refused first.
+// browser sends from a page of another site is refused first. The data
+// API is Data's, served here through serve.AsHTTP (a node's own server
+// runs Data on fasthttp's server).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead && !h.origins.AllowWrite(r) {
 		kvapi.WriteError(w, kvapi.ErrCrossSite)
 		return
 	}
 	switch r.URL.Path {
-	case "/get":
-		h.get(w, r)
-	case "/put":
-		h.put(w, r)
-	case "/delete":
-		h.delete(w, r)
+	case kvapi.OpGet.Path, kvapi.OpPut.Path, kvapi.OpDelete.Path:
+		h.dataHTTP.ServeHTTP(w, r)
 	case "/health":
 		kvapi.ServeHealth(w, r, h.name)
 	case "/reset":
@@ -68,66 +68,79 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// Data serves the data API, /get, /put and /delete, on fasthttp's server
+// (serve.Handler.Data). A state-changing request that a browser sends from
+// a page of another site is refused first, as in ServeHTTP.
+func (h *Handler) Data(ctx *fasthttp.RequestCtx) {
+	if !ctx.IsGet() && !ctx.IsHead() && !h.origins.AllowWriteCtx(ctx) {
+		kvapi.WriteErrorCtx(ctx, kvapi.ErrCrossSite)
+		return
+	}
+	switch path := ctx.URI().PathOriginal(); string(path) {
+	case kvapi.OpGet.Path:
+		h.get(ctx)
+	case kvapi.OpPut.Path:
+		h.put(ctx)
+	case kvapi.OpDelete.Path:
+		h.delete(ctx)
+	default:
+		kvapi.WriteErrorCtx(ctx, kvapi.ErrNoRoute)
+	}
+}
+
 // BodyReset is the answer to POST /reset.
 var BodyReset = []byte(`{"message":"All keys deleted."}` + "\n")
 
-func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
-	key, apiErr := h.limits.Key(r, kvapi.OpGet)
+func (h *Handler) get(ctx *fasthttp.RequestCtx) {
+	key, apiErr := h.limits.KeyCtx(ctx, kvapi.OpGet)
 	if apiErr != nil {
-		kvapi.WriteError(w, apiErr)
+		kvapi.WriteErrorCtx(ctx, apiErr)
 		return
 	}
 	it, err := h.store.Lookup(key)
 	if err != nil {
-		h.writeStoreError(w, err)
+		h.writeStoreError(ctx, err)
 		return
 	}
 	// A tombstone's 404 carries the deletion's version: "deleted at V",
 	// not "never seen".
-	kvapi.SetVersionHeader(w.Header(), it.Version)
+	kvapi.SetVersionHeaderCtx(ctx, it.Version)
 	if it.Deleted || it.Version.IsZero() {
-		kvapi.WriteError(w, kvapi.NotFound(key))
+		kvapi.WriteErrorCtx(ctx, kvapi.NotFound(key))
 		return
 	}
-	b := h.bufs.Get()
-	b.WriteString(`{"value":`)
-	b.WriteString(it.Value)
-	b.WriteString("}\n")
-	kvapi.WriteJSON(w, http.StatusOK, b.Bytes())
-	h.bufs.Put(b)
+	var buf [256]byte
+	kvapi.WriteJSONCtx(ctx, http.StatusOK, append(append(append(buf[:0], `{"value":`...), it.Value...), "}\n"...))
 }
 
-func (h *Handler) put(w http.ResponseWriter, r *http.Request) {
-	key, apiErr := h.limits.Key(r, kvapi.OpPut)
+func (h *Handler) put(ctx *fasthttp.RequestCtx) {
+	key, apiErr := h.limits.KeyCtx(ctx, kvapi.OpPut)
 	if apiErr != nil {
-		kvapi.WriteError(w, apiErr)
+		kvapi.WriteErrorCtx(ctx, apiErr)
 		return
 	}
-	version, apiErr := kvapi.ParseVersionHeader(r.Header)
+	version, apiErr := kvapi.ParseVersionHeaderCtx(ctx)
 	if apiErr != nil {
-		kvapi.WriteError(w, apiErr)
+		kvapi.WriteErrorCtx(ctx, apiErr)
 		return
 	}
-	b := h.bufs.Get()
-	defer h.bufs.Put(b)
-	body, apiErr := h.limits.ReadBody(r, b)
+	body, apiErr := h.limits.BodyCtx(ctx)
 	if apiErr != nil {
-		kvapi.WriteError(w, apiErr)
+		kvapi.WriteErrorCtx(ctx, apiErr)
 		return
 	}
 	value, apiErr := kvapi.ParseValue(body)
 	if apiErr != nil {
-		kvapi.WriteError(w, apiErr)
+		kvapi.WriteErrorCtx(ctx, apiErr)
 		return
 	}
-	key = strings.Clone(key) // detach from the request's memory
 	stored, count, err := h.store.PutVersion(key, value, version)
 	if err != nil {
-		h.writeStoreError(w, err)
+		h.writeStoreError(ctx, err)
 		return
 	}
-	kvapi.SetVersionHeader(w.Header(), stored)
-	kvapi.WriteJSON(w, http.StatusOK, kvapi.BodyStored)
+	kvapi.SetVersionHeaderCtx(ctx, stored)
+	kvapi.WriteJSONCtx(ctx, http.StatusOK, kvapi.BodyStored)
 	if h.hub.Clients() > 0 {
 		text, size := web.Preview(value)
 		h.hub.Publish(web.Event{Type: web.EventPut, Node: h.name, Key: key, Value: text, Size: size, Count: count})
@@ -137,46 +150,54 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request) {
 // delete removes a key: DELETE /delete?key=K, optionally with the
 // version of the deletion (see Store.DeleteVersion). Its 200 and 404 carry
 // the key's version now, when the node knows one.
-func (h *Handler) delete(w http.ResponseWriter, r *http.Request) {
-	key, apiErr := h.limits.Key(r, kvapi.OpDelete)
+func (h *Handler) delete(ctx *fasthttp.RequestCtx) {
+	key, apiErr := h.limits.KeyCtx(ctx, kvapi.OpDelete)
 	if apiErr != nil {
-		kvapi.WriteError(w, apiErr)
+		kvapi.WriteErrorCtx(ctx, apiErr)
 		return
 	}
-	version, apiErr := kvapi.ParseVersionHeader(r.Header)
+	version, apiErr := kvapi.ParseVersionHeaderCtx(ctx)
 	if apiErr != nil {
-		kvapi.WriteError(w, apiErr)
+		kvapi.WriteErrorCtx(ctx, apiErr)
 		return
 	}
-	d, err := h.store.DeleteVersion(strings.Clone(key), version)
+	d, err := h.store.DeleteVersion(key, version)
 	if err != nil {
-		h.writeStoreError(w, err)
+		h.writeStoreError(ctx, err)
 		return
 	}
-	kvapi.SetVersionHeader(w.Header(), d.Version)
+	kvapi.SetVersionHeaderCtx(ctx, d.Version)
 	if !d.Found {
-		kvapi.WriteError(w, kvapi.NotFound(key))
+		kvapi.WriteErrorCtx(ctx, kvapi.NotFound(key))
 		return
 	}
-	kvapi.WriteJSON(w, http.StatusOK, kvapi.BodyDeleted)
+	kvapi.WriteJSONCtx(ctx, http.StatusOK, kvapi.BodyDeleted)
 	if h.hub.Clients() > 0 {
 		h.hub.Publish(web.Event{Type: web.EventDelete, Node: h.name, Key: key, Count: d.Count})
 	}
 }
 
 // writeStoreError answers a write or read the store refused.
-func (h *Handler) writeStoreError(w http.ResponseWriter, err error) {
+func (h *Handler) writeStoreError(ctx *fasthttp.RequestCtx, err error) {
 	var conflict *kvapi.VersionConflict
-	switch {
-	case errors.As(err, &conflict):
-		kvapi.WriteConflict(w, conflict)
-	case errors.Is(err, ErrFull):
-		kvapi.WriteError(w, kvapi.Errorf(http.StatusInsufficientStorage, "The node is full: it stores at most "+strconv.FormatInt(h.store.maxBytes, 10)+" bytes."))
-	case errors.Is(err, kvapi.ErrFutureVersion):
-		kvapi.WriteError(w, kvapi.Errorf(http.StatusBadRequest, "The "+kvapi.VersionHeader+" header's version is"+strings.TrimPrefix(err.Error(), "the version is")+"."))
-	default: // ErrDisk: the data file failed
-		kvapi.WriteError(w, kvapi.Errorf(http.StatusServiceUnavailable, "This node cannot write to its data file, so it refuses writes until it is restarted: "+err.Error()+"."))
+	if errors.As(err, &conflict) {
+		kvapi.WriteConflictCtx(ctx, conflict)
+		return
 	}
+	kvapi.WriteErrorCtx(ctx, h.storeError(err))
+}
+
+// storeError is the answer to a store's refusal other than a version
+// conflict.
+func (h *Handler) storeError(err error) *kvapi.Error {
+	switch {
+	case errors.Is(err, ErrFull):
+		return kvapi.Errorf(http.StatusInsufficientStorage, "The node is full: it stores at most "+strconv.FormatInt(h.store.maxBytes, 10)+" bytes.")
+	case errors.Is(err, kvapi.ErrFutureVersion):
+		return kvapi.Errorf(http.StatusBadRequest, "The "+kvapi.VersionHeader+" header's version is"+strings.TrimPrefix(err.Error(), "the version is")+".")
+	}
+	// ErrDisk: the data file failed
+	return kvapi.Errorf(http.StatusServiceUnavailable, "This node cannot write to its data file, so it refuses writes until it is restarted: "+err.Error()+".")
 }
 
 // reset clears the store: POST /reset. The proxy's /admin/reset calls it on
@@ -194,7 +215,7 @@ func (h *Handler) reset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.store.Reset(); err != nil {
-		h.writeStoreError(w, err)
+		kvapi.WriteError(w, h.storeError(err))
 		return
 	}
 	kvapi.WriteJSON(w, http.StatusOK, BodyReset)

@@ -158,6 +158,7 @@ func New(cfg Config) (*Node, error) {
 	if cfg.Ngrok != nil {
 		n.handler.tunnel = n.tunnelState
 	}
+	n.handler.dataHTTP = serve.AsHTTP(n.handler.Data, cfg.MaxBody)
 	n.serving = n.handler
 	snapshot := n.handler.Snapshot
 	if upstreamURL != nil {
@@ -232,7 +233,11 @@ func (n *Node) Start(ctx context.Context) error {
 			return err
 		}
 	}
-	srv, err := serve.Listen(net.JoinHostPort(n.cfg.Host, strconv.Itoa(n.cfg.Port)), n.serving, n.log)
+	h := serve.Handler{Data: n.handler.Data, Std: n.serving, MaxBody: n.cfg.MaxBody}
+	if n.side != nil {
+		h.Data = nil // a sidecar forwards the data API to its upstream
+	}
+	srv, err := serve.Listen(net.JoinHostPort(n.cfg.Host, strconv.Itoa(n.cfg.Port)), h, n.log)
 	if err != nil {
 		n.hub.Close()
 		n.closeStore()

@@ -11,15 +11,16 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/kvclass/kvclass/kvapi"
+	"github.com/kvclass/kvclass/serve"
 	"github.com/kvclass/kvclass/tunnel"
 )
 
 // nodeClient calls one node. It keeps a pool of keep-alive connections to
 // the node's URL and reuses them across routing-table swaps, and it writes
 // each request straight into a pooled fasthttp request: no per-request URL
-// parsing, no per-request allocation of headers. DESIGN.md allows fasthttp
-// for exactly this client; the proxy's server side stays net/http.
+// parsing, no per-request allocation of headers. Its connections keep
+// coarse deadlines (serve.CoarseDeadlines), and the pool reuses the last
+// used connection first.
 type nodeClient struct {
 	host    string               // Host header
 	hc      *fasthttp.HostClient // data calls: answers bounded by dataLimit
@@ -71,6 +72,11 @@ const (
 	dataSlack    = 4 << 10
 )
 
+// idleConns is how long a node's idle connection is kept: less than a
+// kvclass node keeps it (serve.IdleTimeout), so the proxy does not send a
+// write on a connection the node is closing.
+const idleConns = serve.IdleTimeout * 2 / 3
+
 // dialFunc opens a connection to addr within timeout.
 type dialFunc func(addr string, timeout time.Duration) (net.Conn, error)
 
@@ -96,23 +102,29 @@ func newNodeClient(rawURL string, dial dialFunc, ua string, timeout time.Duratio
 		IsTLS:                    tlsOn,
 		TLSConfig:                &tls.Config{ServerName: u.Hostname(), MinVersion: tls.VersionTLS12},
 		MaxConns:                 1024,
-		MaxIdleConnDuration:      90 * time.Second,
-		ReadTimeout:              timeout,
-		WriteTimeout:             timeout,
+		MaxIdleConnDuration:      idleConns,
+		ConnPoolStrategy:         fasthttp.LIFO, // the last used first: the node's busy goroutines and buffers stay hot (docs/BENCHMARKS.md)
 		MaxResponseBodySize:      int(maxValue) + dataSlack,
 		MaxConnWaitTimeout:       timeout,
 		DisablePathNormalizing:   true,
 		NoDefaultUserAgentHeader: ua == "",
 	}
-	if dial != nil {
-		hc.DialTimeout = func(addr string, t time.Duration) (net.Conn, error) { return dial(addr, t) }
+	if dial == nil {
+		dial = fasthttp.DialTimeout
+	}
+	// Each call sets its connection's deadlines: coarse ones (up to 1/20
+	// of the timeout late) spare the timer updates.
+	hc.DialTimeout = func(addr string, t time.Duration) (net.Conn, error) {
+		c, err := dial(addr, t)
+		if err != nil {
+			return nil, err
+		}
+		return serve.CoarseDeadlines(c, timeout/20), nil
 	}
 	bulk := &fasthttp.HostClient{
 		Addr: hc.Addr, Name: hc.Name, IsTLS: hc.IsTLS, TLSConfig: hc.TLSConfig,
 		MaxConns:                 16,
-		MaxIdleConnDuration:      30 * time.Second,
-		ReadTimeout:              timeout,
-		WriteTimeout:             timeout,
+		MaxIdleConnDuration:      idleConns,
 		MaxResponseBodySize:      maxNodeState,
 		MaxConnWaitTimeout:       timeout,
 		DisablePathNormalizing:   true,
@@ -149,7 +161,7 @@ func (c *nodeClient) send(nc nodeCall, resp *fasthttp.Response) error {
 	}
 	req.Header.SetRequestURIBytes(uri)
 	if nc.version != "" {
-		req.Header.Set(kvapi.VersionHeader, nc.version)
+		req.Header.SetCanonical(versionKey, []byte(nc.version))
 	}
 	return c.do(c.hc, timeout, nc.method, req, nc.body, resp)
 }
@@ -174,11 +186,20 @@ func (c *nodeClient) get(requestURI string, resp *fasthttp.Response) error {
 	return c.do(c.bulk, c.timeout, fasthttp.MethodGet, req, nil, resp)
 }
 
+// skipWarningKey: one is tunnel.SkipWarningHeader as fasthttp writes it,
+// set on every call.
+var (
+	skipWarningKey = []byte("Ngrok-Skip-Browser-Warning")
+	one            = []byte("1")
+)
+
+// do makes the call req (its method and body set here), bounded by
+// timeout from its start to the answer's end, and fills resp.
 func (c *nodeClient) do(hc *fasthttp.HostClient, timeout time.Duration, method string, req *fasthttp.Request, body []byte, resp *fasthttp.Response) error {
 	req.Header.SetMethod(method)
 	req.Header.SetHost(c.host)
 	req.UseHostHeader = true
-	req.Header.Set(tunnel.SkipWarningHeader, "1")
+	req.Header.SetCanonical(skipWarningKey, one)
 	if body != nil {
 		req.Header.SetContentType("application/json")
 		req.SetBodyRaw(body)

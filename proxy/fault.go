@@ -33,11 +33,15 @@ type fault struct {
 type faults struct {
 	mu      sync.Mutex
 	byNode  map[string]*fault
+	n       atomic.Int32 // len(byNode), read without the lock on every call
 	waiting atomic.Int32 // calls waiting in a delay or a pause
 }
 
 // get returns the node's fault, nil when none.
 func (f *faults) get(name string) *fault {
+	if f.n.Load() == 0 {
+		return nil
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.byNode[name]
@@ -62,6 +66,7 @@ func (f *faults) set(name string, v web.Fault) bool {
 		}
 		f.byNode[name] = &fault{Fault: v, cleared: make(chan struct{})}
 	}
+	f.n.Store(int32(len(f.byNode)))
 	return old != nil || v != (web.Fault{})
 }
 

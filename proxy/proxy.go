@@ -68,17 +68,17 @@ type Config struct {
 
 // Proxy is a running proxy.
 type Proxy struct {
-	cfg     Config
-	log     *slog.Logger
-	limits  kvapi.Limits
-	origins serve.Origins
-	join    *web.JoinPage
-	reg     *registry.Registry
-	hub     *web.Hub
-	table   atomic.Pointer[table]
-	states  stateCache    // /state?format=json, shared and briefly cached
-	version atomic.Uint64 // bumped on every data change the proxy makes or sees
-	bufs    kvapi.Buffers
+	cfg      Config
+	log      *slog.Logger
+	limits   kvapi.Limits
+	origins  serve.Origins
+	join     *web.JoinPage
+	reg      *registry.Registry
+	hub      *web.Hub
+	table    atomic.Pointer[table]
+	states   stateCache    // /state?format=json, shared and briefly cached
+	version  atomic.Uint64 // bumped on every data change the proxy makes or sees
+	dataHTTP http.Handler  // data for net/http: serve.AsHTTP(data)
 
 	maxGather int64         // bytes of node data in one /state?format=json
 	faults    faults        // the instructor's faults on calls to nodes
@@ -197,6 +197,7 @@ func New(cfg Config) (*Proxy, error) {
 		followers:   map[string]*follower{},
 		done:        make(chan struct{}),
 	}
+	p.dataHTTP = serve.AsHTTP(p.data, cfg.MaxBody)
 	p.join = web.NewJoinPage(web.JoinOptions{Info: p.joinInfo, Downloads: cfg.Downloads})
 	p.hub = web.NewHub(web.HubOptions{Snapshot: p.snapshot, Origins: cfg.Origins, ClientAddr: serve.ClientAddr, Logger: log})
 	p.table.Store(&table{mode: mode, quorum: quorum, repl: repl, byName: map[string]*backend{}, place: mustPlace(place, nil)})
@@ -362,7 +363,8 @@ func (p *Proxy) joinInfo() web.JoinInfo {
 // Start listens, publishes the proxy through ngrok if asked, and serves
 // until ctx ends; Wait waits for the clean stop.
 func (p *Proxy) Start(ctx context.Context) error {
-	srv, err := serve.Listen(net.JoinHostPort(p.cfg.Host, strconv.Itoa(p.cfg.Port)), p, p.log)
+	h := serve.Handler{Data: p.data, Std: p, MaxBody: p.cfg.MaxBody}
+	srv, err := serve.Listen(net.JoinHostPort(p.cfg.Host, strconv.Itoa(p.cfg.Port)), h, p.log)
 	if err != nil {
 		p.abort()
 		return err
@@ -448,19 +450,16 @@ func (p *Proxy) Wait() { <-p.done }
 // ServeHTTP routes a request: the data API, /state and /ws for the page,
 // /registry/ for nodes and /admin/ for the instructor. A state-changing
 // request that a browser sends from a page of another site is refused
-// first.
+// first. The data API is data's, served here through serve.AsHTTP (the
+// proxy's own server runs data on fasthttp's server).
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead && !p.origins.AllowWrite(r) {
 		kvapi.WriteError(w, kvapi.ErrCrossSite)
 		return
 	}
 	switch path := r.URL.Path; {
-	case path == kvapi.OpGet.Path:
-		p.data(w, r, kvapi.OpGet)
-	case path == kvapi.OpPut.Path:
-		p.data(w, r, kvapi.OpPut)
-	case path == kvapi.OpDelete.Path:
-		p.data(w, r, kvapi.OpDelete)
+	case path == kvapi.OpGet.Path, path == kvapi.OpPut.Path, path == kvapi.OpDelete.Path:
+		p.dataHTTP.ServeHTTP(w, r)
 	case path == "/health":
 		kvapi.ServeHealth(w, r, "proxy")
 	case path == "/state":

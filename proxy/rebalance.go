@@ -77,7 +77,7 @@ func (p *Proxy) misplacedHolder(t *table, key, owner string) *backend {
 
 // serveMoving serves a read of a key that a running rebalance is moving
 // from its old holder, and reports whether it did.
-func (p *Proxy) serveMoving(w http.ResponseWriter, holder *backend, req request, ev *web.Event) bool {
+func (p *Proxy) serveMoving(ctx *fasthttp.RequestCtx, holder *backend, req request, ev *web.Event) bool {
 	if !p.placing.running.Load() {
 		return false
 	}
@@ -86,8 +86,8 @@ func (p *Proxy) serveMoving(w http.ResponseWriter, holder *backend, req request,
 	if err := p.callNode(holder, nodeCall{method: fasthttp.MethodGet, path: "/get", key: req.key}, resp); err != nil || resp.StatusCode() != http.StatusOK {
 		return false
 	}
-	w.Header().Set(kvapi.MisplacedHeader, holder.name)
-	relay(w, resp, holder.name)
+	ctx.Response.Header.Set(kvapi.MisplacedHeader, holder.name)
+	relayCtx(ctx, resp, holder.name)
 	ev.Nodes, ev.Result, ev.Status = []string{holder.name}, "hit", http.StatusOK
 	return true
 }

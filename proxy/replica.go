@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kvclass/kvclass/kvapi"
@@ -200,6 +201,7 @@ func (p *Proxy) setReplication(place placement.Config, replicasSet bool, quorum 
 type acked struct {
 	mu sync.Mutex
 	m  map[string]kvapi.Version
+	n  atomic.Int32 // len(m), read without the lock on every read
 }
 
 const maxAcked = 200000
@@ -224,11 +226,15 @@ func (a *acked) record(key string, v kvapi.Version) {
 		}
 	}
 	a.m[key] = v
+	a.n.Store(int32(len(a.m)))
 }
 
 // staleness says whether a read of key that returned v is older than the
 // latest acknowledged version, and by how much in words ("" when not).
 func (a *acked) staleness(key string, v kvapi.Version) (kvapi.Version, bool) {
+	if a.n.Load() == 0 {
+		return kvapi.Version{}, false
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	last, ok := a.m[key]
@@ -255,5 +261,8 @@ func shortVersion(v kvapi.Version) string {
 // of a client that sent none, a move): the proxy's hybrid logical clock,
 // origin "proxy".
 func (p *Proxy) stamp() kvapi.Version {
-	return kvapi.Version{HLC: p.clock.Now(), Origin: "proxy"}
+	return kvapi.Version{HLC: p.clock.Now(), Origin: proxyOrigin}
 }
+
+// proxyOrigin is the origin of the versions the proxy stamps.
+const proxyOrigin = "proxy"

@@ -43,91 +43,146 @@ func nodeDown(b *backend) *kvapi.Error {
 
 var errNoNodes = kvapi.Errorf(http.StatusServiceUnavailable, "No nodes: the proxy has no node to call yet.")
 
-// relay writes a node's answer unchanged: status, body, content type and
-// version, plus the NodeHeader. A joined node is a student's machine, so
-// the answer also gets headers that stop a browser from running anything in
-// it on the proxy's origin: a node answering text/html with a script gets
-// no script.
-func relay(w http.ResponseWriter, resp *fasthttp.Response, nodes string) {
-	if v := resp.Header.Peek(kvapi.VersionHeader); len(v) > 0 {
-		w.Header().Set(kvapi.VersionHeader, string(v))
+// relayCtx writes a node's answer unchanged: status, body, content type
+// and version, plus the NodeHeader. A joined node is a student's machine,
+// so the answer also gets headers that stop a browser from running
+// anything in it on the proxy's origin (relayedHeaders): a node answering
+// text/html with a script gets no script.
+func relayCtx(ctx *fasthttp.RequestCtx, resp *fasthttp.Response, nodes string) {
+	if v := resp.Header.PeekBytes(versionKey); len(v) > 0 {
+		ctx.Response.Header.SetCanonical(versionKey, v)
 	}
-	writeRelayed(w, resp.StatusCode(), resp.Header.ContentType(), resp.Body(), nodes)
+	writeRelayed(ctx, resp.StatusCode(), resp.Header.ContentType(), resp.Body(), nodes)
 }
 
-func writeRelayed(w http.ResponseWriter, status int, ctype, body []byte, nodes string) {
-	h := w.Header()
+// writeRelayed writes an answer of the nodes, as relayCtx does.
+func writeRelayed(ctx *fasthttp.RequestCtx, status int, ctype, body []byte, nodes string) {
+	h := &ctx.Response.Header
 	if len(ctype) > 0 {
+		h.SetContentTypeBytes(ctype)
+	}
+	for _, kv := range relayedHeadersCtx {
+		h.SetCanonical(kv[0], kv[1])
+	}
+	h.SetCanonical(nodeKey, []byte(nodes))
+	ctx.SetStatusCode(status)
+	ctx.SetBody(body)
+}
+
+// Header names as fasthttp keeps them (canonical), and relayedHeaders, for
+// the answers relayed on the request path.
+var (
+	versionKey        = []byte(kvapi.VersionHeader)
+	nodeKey           = []byte(kvapi.NodeHeader)
+	relayedHeadersCtx = func() (kv [len(relayedHeaders)][2][]byte) {
+		for i, h := range relayedHeaders {
+			kv[i] = [2][]byte{[]byte(h[0]), []byte(h[1])}
+		}
+		return kv
+	}()
+)
+
+// relay is relayCtx for a standard handler (a node's filtered /state).
+func relay(w http.ResponseWriter, resp *fasthttp.Response, nodes string) {
+	h := w.Header()
+	if v := resp.Header.Peek(kvapi.VersionHeader); len(v) > 0 {
+		h.Set(kvapi.VersionHeader, string(v))
+	}
+	if ctype := resp.Header.ContentType(); len(ctype) > 0 {
 		h.Set("Content-Type", string(ctype))
 	}
-	h["X-Content-Type-Options"] = nosniff
-	h["Content-Security-Policy"] = sandboxed
+	for _, kv := range relayedHeaders {
+		h.Set(kv[0], kv[1])
+	}
 	h.Set(kvapi.NodeHeader, nodes)
-	w.WriteHeader(status)
-	w.Write(body)
+	w.WriteHeader(resp.StatusCode())
+	w.Write(resp.Body())
 }
 
-var (
-	nosniff   = []string{"nosniff"}
-	sandboxed = []string{"default-src 'none'; sandbox"}
-)
+// relayedHeaders are set on every answer relayed from nodes.
+var relayedHeaders = [...][2]string{
+	{"X-Content-Type-Options", "nosniff"},
+	{"Content-Security-Policy", "default-src 'none'; sandbox"},
+}
 
 // request is one client request on its way to the nodes.
 type request struct {
 	op      kvapi.Op
 	key     string
-	body    []byte        // a put's body, as the client sent it
+	body    []byte        // a put's body, as the client sent it (the server's memory: valid while the request is served)
 	version kvapi.Version // the client's X-Kvclass-Version; zero when none
 }
 
-// data serves /get, /put and /delete.
-func (p *Proxy) data(w http.ResponseWriter, r *http.Request, op kvapi.Op) {
-	key, apiErr := p.limits.Key(r, op)
+// data serves the data API, /get, /put and /delete, on fasthttp's server
+// (serve.Handler.Data), in three steps: kvapi parses the request, the
+// table names the key's owners, and the proxy calls them. A write that a
+// browser sends from a page of another site is refused first.
+func (p *Proxy) data(ctx *fasthttp.RequestCtx) {
+	if !ctx.IsGet() && !ctx.IsHead() && !p.origins.AllowWriteCtx(ctx) {
+		kvapi.WriteErrorCtx(ctx, kvapi.ErrCrossSite)
+		return
+	}
+	var op kvapi.Op
+	switch path := ctx.URI().PathOriginal(); string(path) {
+	case kvapi.OpGet.Path:
+		op = kvapi.OpGet
+	case kvapi.OpPut.Path:
+		op = kvapi.OpPut
+	case kvapi.OpDelete.Path:
+		op = kvapi.OpDelete
+	default:
+		kvapi.WriteErrorCtx(ctx, kvapi.ErrNoRoute)
+		return
+	}
+	req, apiErr := p.parse(ctx, op)
 	if apiErr != nil {
-		kvapi.WriteError(w, apiErr)
+		kvapi.WriteErrorCtx(ctx, apiErr)
 		return
-	}
-	req := request{op: op, key: key}
-	if req.version, apiErr = kvapi.ParseVersionHeader(r.Header); apiErr != nil {
-		kvapi.WriteError(w, apiErr)
-		return
-	}
-	if op == kvapi.OpPut {
-		buf := p.bufs.Get()
-		defer p.bufs.Put(buf)
-		if req.body, apiErr = p.limits.ReadBody(r, buf); apiErr == nil {
-			apiErr = kvapi.CheckValue(req.body)
-		}
-		if apiErr != nil {
-			kvapi.WriteError(w, apiErr)
-			return
-		}
 	}
 	t := p.table.Load()
 	if len(t.nodes) == 0 {
-		p.fail(w, req, nil, errNoNodes)
+		p.fail(ctx, req, nil, errNoNodes)
 		return
 	}
 	var buf [8]*backend
-	owners := t.ownersOf(key, buf[:0])
+	owners := t.ownersOf(req.key, buf[:0])
 	switch {
 	case len(owners) == 1 && t.repl.ReadQuorum == 1:
-		p.single(w, t, owners[0], req)
+		p.single(ctx, t, owners[0], req)
 	case op == kvapi.OpGet:
-		p.read(w, t, owners, req)
+		p.read(ctx, t, owners, req)
 	default:
 		if n := p.stillRejoining(); n > 0 {
-			w.Header().Set("Retry-After", "2")
-			p.fail(w, req, nil, kvapi.Errorf(http.StatusServiceUnavailable, "The proxy restarted and "+strconv.Itoa(n)+" of its nodes have not rejoined yet; a write now would leave them behind. Try again in a moment."))
+			ctx.Response.Header.Set("Retry-After", "2")
+			p.fail(ctx, req, nil, kvapi.Errorf(http.StatusServiceUnavailable, "The proxy restarted and "+strconv.Itoa(n)+" of its nodes have not rejoined yet; a write now would leave them behind. Try again in a moment."))
 			return
 		}
-		p.write(w, t, owners, req, true)
+		p.write(ctx, t, owners, req, true)
 	}
 }
 
+// parse reads a request to op with kvapi's rules, before any node is
+// called: its key, its version and a put's body.
+func (p *Proxy) parse(ctx *fasthttp.RequestCtx, op kvapi.Op) (request, *kvapi.Error) {
+	key, apiErr := p.limits.KeyCtx(ctx, op)
+	if apiErr != nil {
+		return request{}, apiErr
+	}
+	req := request{op: op, key: key}
+	if req.version, apiErr = kvapi.ParseVersionHeaderCtx(ctx); apiErr != nil {
+		return request{}, apiErr
+	}
+	if op == kvapi.OpPut {
+		if req.body, apiErr = p.limits.BodyCtx(ctx); apiErr == nil {
+			apiErr = kvapi.CheckValue(req.body)
+		}
+	}
+	return req, apiErr
+}
+
 // fail answers err and reports it to the page.
-func (p *Proxy) fail(w http.ResponseWriter, req request, nodes []string, err *kvapi.Error) {
-	kvapi.WriteError(w, err)
+func (p *Proxy) fail(ctx *fasthttp.RequestCtx, req request, nodes []string, err *kvapi.Error) {
+	kvapi.WriteErrorCtx(ctx, err)
 	p.feed(web.Event{Op: req.op.Name, Key: req.key, Nodes: nodes, Result: "error", Status: err.Status, Error: err.Message})
 }
 
@@ -136,9 +191,9 @@ func (p *Proxy) fail(w http.ResponseWriter, req request, nodes []string, err *kv
 // owner says where the key is when it sits elsewhere (a membership or
 // placement change left it there), and is served from there while a
 // rebalance is moving it.
-func (p *Proxy) single(w http.ResponseWriter, t *table, b *backend, req request) {
+func (p *Proxy) single(ctx *fasthttp.RequestCtx, t *table, b *backend, req request) {
 	if !b.up {
-		p.fail(w, req, []string{b.name}, nodeDown(b))
+		p.fail(ctx, req, []string{b.name}, nodeDown(b))
 		return
 	}
 	resp := fasthttp.AcquireResponse()
@@ -157,24 +212,24 @@ func (p *Proxy) single(w http.ResponseWriter, t *table, b *backend, req request)
 		nc.version = v.String()
 	}
 	if err := p.callNode(b, nc, resp); err != nil {
-		p.fail(w, req, []string{b.name}, nodeFailed(b, err))
+		p.fail(ctx, req, []string{b.name}, nodeFailed(b, err))
 		return
 	}
 	status := resp.StatusCode()
 	if status == http.StatusConflict && stamped {
 		// The node holds a newer version, written around the proxy: a seed
 		// client's write still wins, with a version past it.
-		p.clock.Observe(answerVersion(resp).HLC)
+		p.clock.Observe(answerVersion(resp, b.name).HLC)
 		nc.version = p.stamp().String()
 		resp.Reset()
 		if err := p.callNode(b, nc, resp); err != nil {
-			p.fail(w, req, []string{b.name}, nodeFailed(b, err))
+			p.fail(ctx, req, []string{b.name}, nodeFailed(b, err))
 			return
 		}
 		status = resp.StatusCode()
 	}
-	ev := web.Event{Op: req.op.Name, Key: req.key, Nodes: []string{b.name}, Result: result(req.op.Name, status), Status: status}
-	v := answerVersion(resp)
+	ev := web.Event{Op: req.op.Name, Key: req.key, Result: result(req.op.Name, status), Status: status}
+	v := answerVersion(resp, b.name)
 	if !v.IsZero() {
 		p.clock.Observe(v.HLC)
 	}
@@ -186,7 +241,7 @@ func (p *Proxy) single(w http.ResponseWriter, t *table, b *backend, req request)
 	case status == http.StatusNotFound && req.op == kvapi.OpGet:
 		if holder := p.misplacedHolder(t, req.key, b.name); holder != nil {
 			ev.Misplaced = holder.name
-			if p.serveMoving(w, holder, req, &ev) {
+			if p.serveMoving(ctx, holder, req, &ev) {
 				p.feed(ev)
 				return
 			}
@@ -196,29 +251,45 @@ func (p *Proxy) single(w http.ResponseWriter, t *table, b *backend, req request)
 				resp.Reset()
 				if err := p.callNode(b, nc, resp); err == nil && resp.StatusCode() == http.StatusOK {
 					ev.Misplaced, ev.Result, ev.Status = "", "hit", http.StatusOK
-					relay(w, resp, b.name)
-					p.feed(ev)
+					relayCtx(ctx, resp, b.name)
+					p.feedOne(ev, b.name, kvapi.Version{})
 					return
 				}
 			}
-			w.Header().Set(kvapi.MisplacedHeader, holder.name)
+			ctx.Response.Header.Set(kvapi.MisplacedHeader, holder.name)
 		}
 	}
-	if !v.IsZero() {
-		ev.Version = v.String()
+	relayCtx(ctx, resp, b.name)
+	p.feedOne(ev, b.name, v)
+}
+
+// feedOne is feed for an answer of one node that carried version v: the
+// event's node list and version text are made only for a page that
+// watches, not on every request.
+func (p *Proxy) feedOne(ev web.Event, node string, v kvapi.Version) {
+	if p.hub.Clients() > 0 {
+		ev.Nodes = []string{node}
+		if !v.IsZero() {
+			ev.Version = v.String()
+		}
 	}
-	relay(w, resp, b.name)
 	p.feed(ev)
 }
 
 // answerVersion is the version a node's answer carries; zero when none (a
-// node without versions) or malformed.
-func answerVersion(resp *fasthttp.Response) kvapi.Version {
-	raw := resp.Header.Peek(kvapi.VersionHeader)
+// node without versions) or malformed. node, the name of the node that
+// answered, spares the request path a copy of the origin when it is the
+// node's own (or the proxy's).
+func answerVersion(resp *fasthttp.Response, node ...string) kvapi.Version {
+	raw := resp.Header.PeekBytes(versionKey)
 	if len(raw) == 0 {
 		return kvapi.Version{}
 	}
-	v, err := kvapi.ParseVersion(string(raw))
+	known := [2]string{proxyOrigin}
+	if len(node) > 0 {
+		known[1] = node[0]
+	}
+	v, err := kvapi.ParseVersionBytes(raw, known[:]...)
 	if err != nil {
 		return kvapi.Version{}
 	}
@@ -269,7 +340,7 @@ func (p *Proxy) feed(ev web.Event) {
 // read) it asks the up owners one after another and relays the first 200;
 // with R > 1 it asks them all at once, waits for R answers and returns the
 // newest version, repairing the owners that answered older ones.
-func (p *Proxy) read(w http.ResponseWriter, t *table, owners []*backend, req request) {
+func (p *Proxy) read(ctx *fasthttp.RequestCtx, t *table, owners []*backend, req request) {
 	up := upOf(owners)
 	if pin := t.repl.PinRead; pin != "" {
 		if i := slices.IndexFunc(up, func(b *backend) bool { return b.name == pin }); i > 0 {
@@ -277,11 +348,11 @@ func (p *Proxy) read(w http.ResponseWriter, t *table, owners []*backend, req req
 		}
 	}
 	if len(up) == 0 {
-		p.fail(w, req, nil, &kvapi.Error{Status: http.StatusServiceUnavailable, Message: "Every owner of the key is down.", Nodes: downReasons(owners)})
+		p.fail(ctx, req, nil, &kvapi.Error{Status: http.StatusServiceUnavailable, Message: "Every owner of the key is down.", Nodes: downReasons(owners)})
 		return
 	}
 	if t.repl.ReadQuorum > 1 {
-		p.quorumRead(w, t, owners, up, req)
+		p.quorumRead(ctx, t, owners, up, req)
 		return
 	}
 	resp := fasthttp.AcquireResponse()
@@ -308,12 +379,12 @@ func (p *Proxy) read(w http.ResponseWriter, t *table, owners []*backend, req req
 		}
 		if resp.StatusCode() == http.StatusOK {
 			ev := web.Event{Op: "GET", Key: req.key, Nodes: []string{b.name}, Result: "hit", Status: http.StatusOK}
-			v := answerVersion(resp)
+			v := answerVersion(resp, b.name)
 			if !v.IsZero() {
 				ev.Version = v.String()
 			}
 			p.noteStale(&ev, b.name, v)
-			relay(w, resp, b.name)
+			relayCtx(ctx, resp, b.name)
 			p.feed(ev)
 			return
 		}
@@ -324,11 +395,11 @@ func (p *Proxy) read(w http.ResponseWriter, t *table, owners []*backend, req req
 		miss = append(miss, b.name)
 	}
 	if len(failed) > 0 {
-		p.fail(w, req, nil, &kvapi.Error{Status: http.StatusBadGateway, Message: "The key was not found, and some nodes failed: " + kvapi.Names(failed, ", ") + ".", Nodes: failed})
+		p.fail(ctx, req, nil, &kvapi.Error{Status: http.StatusBadGateway, Message: "The key was not found, and some nodes failed: " + kvapi.Names(failed, ", ") + ".", Nodes: failed})
 		return
 	}
-	w.Header().Set(kvapi.NodeHeader, strings.Join(miss, ","))
-	kvapi.WriteJSON(w, http.StatusNotFound, kvapi.NotFound(req.key).JSON())
+	ctx.Response.Header.Set(kvapi.NodeHeader, strings.Join(miss, ","))
+	kvapi.WriteJSONCtx(ctx, http.StatusNotFound, kvapi.NotFound(req.key).JSON())
 	p.feed(web.Event{Op: "GET", Key: req.key, Nodes: miss, Result: "miss", Status: http.StatusNotFound})
 }
 
@@ -355,7 +426,7 @@ func (c *copyOf) newer(d *copyOf) bool {
 // the newest copy. Owners that answered older copies are repaired with the
 // newest (read repair): in the background ("async"), or before the answer,
 // until the newest copy is on W owners ("sync", the ABD write-back).
-func (p *Proxy) quorumRead(w http.ResponseWriter, t *table, owners, up []*backend, req request) {
+func (p *Proxy) quorumRead(ctx *fasthttp.RequestCtx, t *table, owners, up []*backend, req request) {
 	need := min(t.repl.ReadQuorum, len(owners))
 	results := make(chan copyOf, len(up))
 	for _, b := range up {
@@ -365,7 +436,7 @@ func (p *Proxy) quorumRead(w http.ResponseWriter, t *table, owners, up []*backen
 			c := copyOf{b: b}
 			if c.err = p.callNode(b, nodeCall{method: fasthttp.MethodGet, path: "/get", key: req.key}, resp); c.err == nil {
 				c.status = resp.StatusCode()
-				c.version = answerVersion(resp)
+				c.version = answerVersion(resp, b.name)
 				if c.status == http.StatusOK {
 					c.body = bytes.Clone(resp.Body())
 					c.ctype = bytes.Clone(resp.Header.ContentType())
@@ -391,7 +462,7 @@ func (p *Proxy) quorumRead(w http.ResponseWriter, t *table, owners, up []*backen
 	}
 	if len(answers) < need {
 		maps.Copy(failed, downReasons(owners))
-		p.fail(w, req, nil, &kvapi.Error{Status: http.StatusServiceUnavailable,
+		p.fail(ctx, req, nil, &kvapi.Error{Status: http.StatusServiceUnavailable,
 			Message: "Read quorum not reached: " + strconv.Itoa(len(answers)) + " of " + strconv.Itoa(len(owners)) + " owners answered, R is " + strconv.Itoa(need) + ".", Nodes: failed})
 		return
 	}
@@ -421,18 +492,18 @@ func (p *Proxy) quorumRead(w http.ResponseWriter, t *table, owners, up []*backen
 	ev := web.Event{Op: "GET", Key: req.key, Nodes: names, Status: newest.status}
 	if !newest.version.IsZero() {
 		ev.Version = newest.version.String()
-		w.Header().Set(kvapi.VersionHeader, ev.Version)
+		ctx.Response.Header.Set(kvapi.VersionHeader, ev.Version)
 	}
 	if newest.status != http.StatusOK {
 		ev.Result = "miss"
-		w.Header().Set(kvapi.NodeHeader, strings.Join(names, ","))
-		kvapi.WriteJSON(w, http.StatusNotFound, kvapi.NotFound(req.key).JSON())
+		ctx.Response.Header.Set(kvapi.NodeHeader, strings.Join(names, ","))
+		kvapi.WriteJSONCtx(ctx, http.StatusNotFound, kvapi.NotFound(req.key).JSON())
 		p.feed(ev)
 		return
 	}
 	ev.Result = "hit"
 	p.noteStale(&ev, newest.b.name, newest.version)
-	writeRelayed(w, http.StatusOK, newest.ctype, newest.body, strings.Join(names, ","))
+	writeRelayed(ctx, http.StatusOK, newest.ctype, newest.body, strings.Join(names, ","))
 	p.feed(ev)
 }
 
@@ -501,7 +572,7 @@ const (
 // when hinted handoff is on. An owner that holds a newer version written
 // around the proxy (409) makes the proxy stamp a newer one and try again,
 // once: a seed client's write always wins.
-func (p *Proxy) write(w http.ResponseWriter, t *table, owners []*backend, req request, retry bool) {
+func (p *Proxy) write(ctx *fasthttp.RequestCtx, t *table, owners []*backend, req request, retry bool) {
 	up := upOf(owners)
 	need := t.quorum
 	v := req.version
@@ -510,8 +581,8 @@ func (p *Proxy) write(w http.ResponseWriter, t *table, owners []*backend, req re
 		v = p.stamp()
 	}
 	version := v.String()
-	// The body buffer goes back to its pool when this handler returns, and
-	// late replicas and hints may still use it.
+	// The body is the server's memory, reused once this handler returns,
+	// and late replicas and hints may still use it.
 	body := bytes.Clone(req.body)
 	req.body = body
 	if t.repl.HintedHandoff {
@@ -538,7 +609,7 @@ func (p *Proxy) write(w http.ResponseWriter, t *table, owners []*backend, req re
 				o.body = bytes.Clone(resp.Body())
 				o.ctype = bytes.Clone(resp.Header.ContentType())
 				if o.status == http.StatusConflict {
-					o.stored = answerVersion(resp)
+					o.stored = answerVersion(resp, b.name)
 				}
 			}
 			results <- o
@@ -628,11 +699,11 @@ collect:
 	if !newer.IsZero() && len(okNodes)+len(missNodes) < need {
 		if stamped && retry {
 			p.clock.Observe(newer.HLC)
-			p.write(w, t, owners, req, false)
+			p.write(ctx, t, owners, req, false)
 			return
 		}
 		if !stamped {
-			kvapi.WriteConflict(w, kvapi.Stale(newer, false))
+			kvapi.WriteConflictCtx(ctx, kvapi.Stale(newer, false))
 			p.feed(web.Event{Op: req.op.Name, Key: req.key, Result: "error", Status: http.StatusConflict, Error: "a newer version is stored"})
 			return
 		}
@@ -642,14 +713,14 @@ collect:
 	case req.op == kvapi.OpPut && len(okNodes) >= need && first != nil,
 		req.op == kvapi.OpDelete && len(okNodes)+len(missNodes) >= need && first != nil:
 		p.acked.record(req.key, v)
-		w.Header().Set(kvapi.VersionHeader, version)
-		writeRelayed(w, first.status, first.ctype, first.body, strings.Join(okNodes, ","))
+		ctx.Response.Header.Set(kvapi.VersionHeader, version)
+		writeRelayed(ctx, first.status, first.ctype, first.body, strings.Join(okNodes, ","))
 		ev.Nodes, ev.Result, ev.Status = okNodes, "ok", first.status
 		p.feed(ev)
 		return
 	case req.op == kvapi.OpDelete && len(okNodes) == 0 && len(missNodes) >= need:
-		w.Header().Set(kvapi.NodeHeader, strings.Join(missNodes, ","))
-		kvapi.WriteJSON(w, http.StatusNotFound, kvapi.NotFound(req.key).JSON())
+		ctx.Response.Header.Set(kvapi.NodeHeader, strings.Join(missNodes, ","))
+		kvapi.WriteJSONCtx(ctx, http.StatusNotFound, kvapi.NotFound(req.key).JSON())
 		ev.Nodes, ev.Result, ev.Status = missNodes, "miss", http.StatusNotFound
 		p.feed(ev)
 		return
@@ -664,7 +735,7 @@ collect:
 	if len(failed) > 0 {
 		f.Message += " Failed: " + kvapi.Names(failed, ", ") + "."
 	}
-	p.fail(w, req, okNodes, f)
+	p.fail(ctx, req, okNodes, f)
 }
 
 // reportLate waits for the n replicas a write did not wait for, and tells

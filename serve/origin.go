@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/valyala/fasthttp"
 )
 
 // Origins decides which web pages may talk to a node or the proxy from a
@@ -41,10 +43,11 @@ func NewOrigins(origins []string) Origins {
 // a browser), its Origin has the request's host, or its Origin is listed (or
 // "*" is). It is a websocket.Upgrader's CheckOrigin.
 func (p Origins) AllowRead(r *http.Request) bool {
-	if len(r.Header.Values("Origin")) == 0 || p.any {
+	origins := r.Header.Values("Origin")
+	if len(origins) == 0 || p.any {
 		return true
 	}
-	return p.listedOrSame(r)
+	return p.listedOrSame(origins[0], r.Host)
 }
 
 // AllowWrite reports whether r may change state (a put, a delete, a reset,
@@ -52,22 +55,34 @@ func (p Origins) AllowRead(r *http.Request) bool {
 // browser (Sec-Fetch-Site), or its Origin has the request's host or is
 // listed. "*" does not open writes.
 func (p Origins) AllowWrite(r *http.Request) bool {
-	if len(r.Header.Values("Origin")) == 0 {
+	origins := r.Header.Values("Origin")
+	if len(origins) == 0 {
 		return r.Header.Get("Sec-Fetch-Site") != "cross-site"
 	}
-	return p.listedOrSame(r)
+	return p.listedOrSame(origins[0], r.Host)
 }
 
-func (p Origins) listedOrSame(r *http.Request) bool {
-	values := r.Header.Values("Origin")
-	u, err := url.Parse(values[0])
+// AllowWriteCtx is AllowWrite for a request on fasthttp's server (the data
+// API's).
+func (p Origins) AllowWriteCtx(ctx *fasthttp.RequestCtx) bool {
+	h := &ctx.Request.Header
+	origins := h.PeekAll("Origin")
+	if len(origins) == 0 {
+		return string(h.Peek("Sec-Fetch-Site")) != "cross-site"
+	}
+	return p.listedOrSame(string(origins[0]), string(h.Host()))
+}
+
+// listedOrSame reports whether origin has the request's host, or is listed.
+func (p Origins) listedOrSame(origin, requestHost string) bool {
+	u, err := url.Parse(origin)
 	if err != nil || u.Host == "" {
 		return false
 	}
-	if sameHost(u, r.Host) {
+	if sameHost(u, requestHost) {
 		return true
 	}
-	n, ok := normalizeOrigin(values[0])
+	n, ok := normalizeOrigin(origin)
 	return ok && p.allow[n]
 }
 
