@@ -4,7 +4,7 @@
 #   bench/run.sh [seconds per wrk run, default 2] [rounds, default 4]
 #
 # A default run takes about 3 minutes; bench/run.sh 1 2 (a smoke run) about 1.
-# The results and what they mean: docs/BENCHMARKS-load.md.
+# The results and what they mean: docs/BENCHMARKS.md.
 #
 # For every process under test it reports requests/s AND CPU time per
 # request: utime+stime of the whole process (all threads, from

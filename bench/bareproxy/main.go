@@ -3,7 +3,7 @@
 // mod N, one fasthttp HostClient per node, the answer relayed with the
 // proxy's extra headers) and nothing else: no feed, no limits beyond the
 // key, no registry. It serves with net/http (the kvclass proxy's server
-// today) or with fasthttp's server (the proposed data path), so
+// before issue 17) or with fasthttp's server (its data path since), so
 // bench/run.sh's "floor" phase shows what each server costs per request
 // before any kvclass logic runs.
 //

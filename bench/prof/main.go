@@ -1,7 +1,7 @@
 // Command prof runs a kvclass node or proxy in-process with net/http/pprof
 // and allocation counters on a second port, so bench/profile.sh can profile
-// the real server under wrk: the same code the CLI runs, the same
-// net/http server, only a debug listener added.
+// the real server under wrk: the same code the CLI runs, the same server
+// (serve.Server: fasthttp for the data API), only a debug listener added.
 //
 //	prof node  -port P -debug D
 //	prof proxy -port P -debug D -token CODE [-max-per-addr 256]   (nodes join it with --join)
