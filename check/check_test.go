@@ -12,6 +12,7 @@ import (
 )
 
 func TestCheckLinearizableServer(t *testing.T) {
+	t.Parallel()
 	kv, srv := newKVServer(t, false, nil)
 	html := filepath.Join(t.TempDir(), "history.html")
 	prefix := "k &#+%/ключ-" // survives the query string
@@ -58,6 +59,7 @@ func TestCheckLinearizableServer(t *testing.T) {
 }
 
 func TestCheckLaggingReplicaIsStale(t *testing.T) {
+	t.Parallel()
 	_, srv := newKVServer(t, true, nil)
 	var out syncBuffer
 	r, err := RunCheck(context.Background(), CheckConfig{

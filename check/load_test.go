@@ -84,6 +84,7 @@ func TestLoadRate10s(t *testing.T) {
 }
 
 func TestLoadCountsErrorsByStatus(t *testing.T) {
+	t.Parallel()
 	// key-0 … key-4 of 10 keys answer 503.
 	_, srv := newKVServer(t, false, func(key string) int {
 		if key < "key-5" {

@@ -130,6 +130,7 @@ func TestDataTombstonesExpireWhileStopped(t *testing.T) {
 }
 
 func TestDataFileInUse(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	startNode(t, Config{DataDir: dir})
 	n, err := New(Config{DataDir: dir})

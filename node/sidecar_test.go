@@ -361,6 +361,7 @@ func TestSidecarNeedsItsUpstream(t *testing.T) {
 // student's own implementation, is marked down with the reason when its
 // upstream dies, and up again when it returns, all while it stays joined.
 func TestSidecarReportsUpstreamHealth(t *testing.T) {
+	t.Parallel()
 	reg, regURL := startRegistry(t)
 	up := newTestUpstream(t, true)
 	n := startNode(t, Config{Name: "alice", Upstream: up.url, Join: regURL, Token: "class-code"})

@@ -32,6 +32,7 @@ func heapInUse() uint64 {
 // chunked body cannot make the proxy buffer it: each GET fails as "too
 // large" once the proxy has read its --max-body.
 func TestEndlessNodeAnswerIsBounded(t *testing.T) {
+	t.Parallel()
 	endless := fakeNode(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/get" {
 			w.Write([]byte(`{"name":"x","data":{}}`))

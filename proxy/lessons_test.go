@@ -42,6 +42,7 @@ func joinNodes(t testing.TB, p *Proxy, prefix string, n int) []*node.Node {
 // value, no key is on two nodes, and no read during the move returned 404
 // or an older value for a key written before it.
 func TestRebalanceWhileTheClassWrites(t *testing.T) {
+	t.Parallel()
 	keys := 10000
 	if testing.Short() {
 		keys = 2000
@@ -158,6 +159,7 @@ func TestRebalanceWhileTheClassWrites(t *testing.T) {
 // TestMisplacedKeysAreNamed: after a join under modulo, a GET that misses
 // on the key's new owner names the node that holds it.
 func TestMisplacedKeysAreNamed(t *testing.T) {
+	t.Parallel()
 	p := startProxy(t, Config{Heartbeat: 200 * time.Millisecond})
 	joinNodes(t, p, "kv", 3)
 	for i := range 50 {
@@ -257,6 +259,7 @@ func TestAntiEntropyRefillsAnEmptyReplica(t *testing.T) {
 // TestHintsReachAReturningReplica: with hinted handoff on, writes made
 // while a replica is down are on it within a second of its return.
 func TestHintsReachAReturningReplica(t *testing.T) {
+	t.Parallel()
 	p := startProxy(t, Config{Heartbeat: 200 * time.Millisecond, Mode: Replication,
 		Replication: &ReplicationConfig{HintedHandoff: true}})
 	joinNodes(t, p, "kv", 2)

@@ -255,14 +255,8 @@ func TestWriteQuorum(t *testing.T) {
 	}
 }
 
-// hangingNode is a server that accepts connections and never answers, as a
-// stuck or overloaded machine does.
-func hangingNode(t testing.TB) string {
-	u, _ := hangingNodeCounting(t)
-	return u
-}
-
-// hangingNodeCounting is hangingNode that also counts the data calls
+// hangingNodeCounting is a server that accepts connections and never
+// answers, as a stuck or overloaded machine does; it counts the data calls
 // (/get, /put, /delete) waiting on it.
 func hangingNodeCounting(t testing.TB) (string, *atomic.Int64) {
 	t.Helper()

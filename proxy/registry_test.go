@@ -157,6 +157,7 @@ func TestKickRemovesANode(t *testing.T) {
 }
 
 func TestNodesRejoinARestartedProxy(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -36,6 +36,7 @@ func waitRelayed(t testing.TB, p *Proxy, names ...string) {
 }
 
 func TestRelayedNodesServeTheClass(t *testing.T) {
+	t.Parallel()
 	p := startProxy(t, Config{Heartbeat: 100 * time.Millisecond})
 	var nodes []*node.Node
 	var stops []func()
@@ -123,6 +124,7 @@ func TestRelaysComeBackAfterAProxyRestart(t *testing.T) {
 // TestFortyRelayedNodes: a class of 40 joins through the relay; every node
 // serves its shard, and the proxy's goroutines stay in proportion.
 func TestFortyRelayedNodes(t *testing.T) {
+	t.Parallel()
 	p := startProxy(t, Config{Heartbeat: 200 * time.Millisecond})
 	before := runtime.NumGoroutine()
 	var names []string

@@ -116,6 +116,7 @@ func TestTwoAgentsOnOneToken(t *testing.T) {
 // still holds the URL for the dead session, so the restart waits, says so
 // once, and gets the same URL when ngrok lets go.
 func TestRestartAfterACrash(t *testing.T) {
+	t.Parallel()
 	const tolerance = 1500 * time.Millisecond
 	edge := startEdge(t, edgetest.Options{HeartbeatTolerance: tolerance})
 	crashed, err := tunnel.Listen(context.Background(), options(edge, "laptop"))
@@ -263,6 +264,7 @@ func TestStoppedEndpointComesBack(t *testing.T) {
 // When ngrok will not take the endpoint back, Accept fails for good after
 // RebindTimeout, with the reason, and the state says offline.
 func TestStoppedEndpointThatCannotComeBack(t *testing.T) {
+	t.Parallel()
 	edge := startEdge(t, edgetest.Options{})
 	opts := options(edge, "kv1")
 	opts.RebindTimeout = time.Second

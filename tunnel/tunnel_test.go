@@ -378,6 +378,7 @@ func TestClosedEndpointAnswersWithNgrokErrorCode(t *testing.T) {
 }
 
 func TestCloseWhileTheEdgeIsGone(t *testing.T) {
+	t.Parallel()
 	edge, err := edgetest.Start(edgetest.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -428,6 +429,7 @@ func TestCloseWhileTheEdgeIsGone(t *testing.T) {
 }
 
 func TestUnreachableEdge(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -450,6 +452,7 @@ func TestUnreachableEdge(t *testing.T) {
 }
 
 func TestSilentEdgeTimesOut(t *testing.T) {
+	t.Parallel()
 	// A TCP server that never answers the TLS handshake.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

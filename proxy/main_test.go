@@ -1,0 +1,17 @@
+package proxy
+
+import (
+	"flag"
+	"os"
+	"testing"
+
+	"github.com/kvclass/kvclass/internal/testwait"
+)
+
+// TestMain lets the tests marked parallel, which mostly wait on nodes,
+// timeouts and a browser rather than the CPU, run together.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	testwait.RaiseParallel(8)
+	os.Exit(m.Run())
+}
