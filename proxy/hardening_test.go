@@ -32,7 +32,6 @@ func heapInUse() uint64 {
 // chunked body cannot make the proxy buffer it: each GET fails as "too
 // large" once the proxy has read its --max-body.
 func TestEndlessNodeAnswerIsBounded(t *testing.T) {
-	t.Parallel()
 	endless := fakeNode(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/get" {
 			w.Write([]byte(`{"name":"x","data":{}}`))
@@ -74,7 +73,6 @@ func TestEndlessNodeAnswerIsBounded(t *testing.T) {
 // that: the gather stops at its bound (lowered here from 32 MiB to 4 MiB,
 // to spare the test's machine) and says so per node.
 func TestStateGatherIsBounded(t *testing.T) {
-	t.Parallel()
 	big := `{"name":"x","data":{"k":"` + strings.Repeat("x", 1<<20) + `"}}`
 	u := fakeNode(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/state" {

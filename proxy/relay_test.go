@@ -107,7 +107,9 @@ func TestRelaysComeBackAfterAProxyRestart(t *testing.T) {
 	}
 	waitRelayed(t, first, "kv1", "kv2", "kv3")
 	for i := 0; i <= 20; i++ {
-		put(t, first.LocalURL(), "key-"+strconv.Itoa(i), strconv.Itoa(i))
+		if r := put(t, first.LocalURL(), "key-"+strconv.Itoa(i), strconv.Itoa(i)); r.status != 200 {
+			t.Fatalf("put key-%d: %d %s", i, r.status, r.body)
+		}
 	}
 	stop1()
 	first.Wait()
