@@ -58,7 +58,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if cfg.Join != "" && cfg.StateDir == "" {
 		if cfg.StateDir, err = join.DefaultStateDir(); err != nil {
-			return usageError("no --state given and %v", err)
+			fmt.Fprintf(stderr, "kvclass: %v; the node joins without keeping its secret (give --state DIR to keep it)\n", err)
 		}
 	}
 	cfg.Ngrok = ngrok

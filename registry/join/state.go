@@ -51,15 +51,19 @@ func (s *Session) proxyKey() string { return strings.TrimRight(s.opts.Proxy, "/"
 
 // claimState loads this node's secret (unless Options.Secret gave one) and
 // marks the entry as held by this process; a live process already holding it
-// is an error that names it.
+// is an error that names it. A state directory that cannot be read or
+// written (a read-only container, a full disk) is not: the node is warned
+// and joins without keeping its secret, as with an empty StateDir.
 func (s *Session) claimState() error {
 	if s.opts.StateDir == "" {
 		return nil
 	}
-	return s.editState(func(e *stateEntry) error {
+	var held error
+	err := s.editState(func(e *stateEntry) error {
 		if e.PID != 0 && e.PID != os.Getpid() && processAlive(e.PID) {
-			return fmt.Errorf("another kvclass node named %q runs on this machine (process %d, started %s) and holds this name in the class; stop it, or choose another name with -n NAME",
+			held = fmt.Errorf("another kvclass node named %q runs on this machine (process %d, started %s) and holds this name in the class; stop it, or choose another name with -n NAME",
 				s.opts.Name, e.PID, e.Since.Local().Format("15:04:05"))
+			return held
 		}
 		if s.secret == "" && kvapi.ValidSecret(e.Secret) {
 			s.secret = e.Secret
@@ -67,6 +71,16 @@ func (s *Session) claimState() error {
 		e.PID, e.Since = os.Getpid(), time.Now()
 		return nil
 	})
+	switch {
+	case err == nil:
+		return nil
+	case held != nil:
+		return held
+	}
+	s.log.Warn("cannot keep the node's secret, joining without it: after a restart this node waits until the proxy marks its old session down; give a writable directory with --state DIR to avoid that",
+		"dir", s.opts.StateDir, "err", err)
+	s.opts.StateDir = ""
+	return nil
 }
 
 // saveState records the secret the proxy admitted this node with.
