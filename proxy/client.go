@@ -4,9 +4,11 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -131,7 +133,32 @@ func newNodeClient(rawURL string, dial dialFunc, ua string, timeout time.Duratio
 		NoDefaultUserAgentHeader: ua == "",
 		DialTimeout:              hc.DialTimeout,
 	}
+	hc.RetryIfErr, bulk.RetryIfErr = retryOnStaleConn(hc), retryOnStaleConn(bulk)
 	return &nodeClient{host: u.Host, hc: hc, bulk: bulk, timeout: timeout}, nil
+}
+
+// retryOnStaleConn is hc's retry rule. A node that restarted (a student's
+// laptop, a container, a node on the same port) leaves its old connections
+// in the pool, closed by the peer: a call on one fails before a byte of the
+// answer comes back. Every call the proxy makes is idempotent (a put
+// carries its value and version, a delete its key, a fault its setting),
+// so such a call is made once more, within what is left of its timeout,
+// after the pool's idle connections (likely all the dead process's) are
+// dropped. Any other failure is the node's answer and is not retried.
+func retryOnStaleConn(hc *fasthttp.HostClient) fasthttp.RetryIfErrFunc {
+	return func(_ *fasthttp.Request, attempts int, err error) (resetTimeout, retry bool) {
+		if attempts > 1 || !staleConn(err) {
+			return false, false
+		}
+		hc.CloseIdleConnections()
+		return false, true
+	}
+}
+
+// staleConn reports whether err says the peer had closed the connection.
+func staleConn(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, fasthttp.ErrConnectionClosed) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // nodeCall is one data call to a node: method path?key=KEY with an optional
