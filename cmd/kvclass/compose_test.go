@@ -8,7 +8,6 @@ package main
 // sets it), and then fail rather than skip when they cannot run.
 
 import (
-	"github.com/kvclass/kvclass/internal/testwait"
 	"maps"
 	"net"
 	"net/http"
@@ -19,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kvclass/kvclass/internal/testwait"
 )
 
 // seedOwners is the node (index into nodeNames) each of the seed's keys
@@ -319,8 +320,9 @@ func (c *cluster) checkProxyComesBack(t *testing.T, how string, replace func()) 
 func (c *cluster) testTeardown(t *testing.T) {
 	// The label filter finds the running project, so an empty answer after
 	// down means something.
-	if left := c.leftovers(t); len(left) != len(services)+2 {
-		t.Errorf("before down, the project's label finds %v; want %d containers, a network and a volume", left, len(services))
+	// Each service keeps its state in a volume of its own.
+	if left := c.leftovers(t); len(left) != 2*len(services)+1 {
+		t.Errorf("before down, the project's label finds %v; want %d containers, a network and %[2]d state volumes", left, len(services))
 	}
 	start := time.Now()
 	c.mustCompose(t, "down", "-v", "--remove-orphans", "-t", "1")
