@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"encoding/json"
-	"github.com/kvclass/kvclass/internal/testwait"
 	"net/http"
 	"runtime"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/kvclass/kvclass/internal/testwait"
 	"github.com/kvclass/kvclass/web"
 )
 
@@ -156,23 +156,35 @@ func TestNodeStreamFloodIsRateLimited(t *testing.T) {
 // that never answers, a put returns at its quorum, not after the node
 // timeout, and put throughput stays above half of the healthy class's.
 func TestStuckReplicaDoesNotStallWrites(t *testing.T) {
-	t.Parallel()
+	// Not parallel, and the two classes take turns: a throughput ratio
+	// means something only when both sides see the same machine.
 	ok := func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(`{"message":"Key-value pair stored successfully."}`))
 	}
 	stuck := func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }
-	rate := func(p *Proxy) float64 {
-		const puts = 200
-		start := time.Now()
-		for i := range puts {
-			if r := put(t, p.LocalURL(), "k"+strconv.Itoa(i), `1`); r.status != 200 {
-				t.Fatalf("put: %d %s", r.status, r.body)
-			}
-		}
-		return puts / time.Since(start).Seconds()
+	good := proxyOver(t, Replication, 2*time.Second, fakeNode(t, ok), fakeNode(t, ok), fakeNode(t, ok))
+	bad := proxyOver(t, Replication, 2*time.Second, fakeNode(t, ok), fakeNode(t, stuck), fakeNode(t, ok))
+	// The first put waits one grace for the stuck replica and marks it
+	// lagging; from then on writes do not wait for it. That steady state
+	// is what is measured.
+	for _, p := range []*Proxy{good, bad} {
+		put(t, p.LocalURL(), "warm-up", `1`)
 	}
-	healthy := rate(proxyOver(t, Replication, 2*time.Second, fakeNode(t, ok), fakeNode(t, ok), fakeNode(t, ok)))
-	withStuck := rate(proxyOver(t, Replication, 2*time.Second, fakeNode(t, ok), fakeNode(t, stuck), fakeNode(t, ok)))
+	var took [2]time.Duration
+	const rounds, puts = 4, 50
+	for round := range rounds {
+		for i, p := range []*Proxy{good, bad} {
+			start := time.Now()
+			for k := range puts {
+				if r := put(t, p.LocalURL(), "k"+strconv.Itoa(round*puts+k), `1`); r.status != 200 {
+					t.Fatalf("put: %d %s", r.status, r.body)
+				}
+			}
+			took[i] += time.Since(start)
+		}
+	}
+	healthy := rounds * puts / took[0].Seconds()
+	withStuck := rounds * puts / took[1].Seconds()
 	t.Logf("sequential replicated puts: %.0f/s healthy, %.0f/s with a stuck replica (%.2fx)", healthy, withStuck, withStuck/healthy)
 	if withStuck < healthy/2 {
 		t.Fatalf("a stuck replica cut put throughput from %.0f/s to %.0f/s", healthy, withStuck)
@@ -218,7 +230,7 @@ func TestCrossSiteWritesAreRefused(t *testing.T) {
 // TestPingFloodIsCut: a session that floods the proxy with heartbeats is
 // closed, and the proxy keeps answering meanwhile.
 func TestPingFloodIsCut(t *testing.T) {
-	p := startProxy(t, Config{Heartbeat: 200 * time.Millisecond})
+	p := startProxy(t, Config{Heartbeat: 500 * time.Millisecond})
 	n, _ := joinNode(t, p.LocalURL(), "kv1")
 	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(p.LocalURL(), "http", "ws", 1)+"/registry/ws", nil)
 	if err != nil {

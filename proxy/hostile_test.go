@@ -1,23 +1,23 @@
 package proxy
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
-	"bytes"
 	"github.com/kvclass/kvclass/internal/testwait"
 	"github.com/kvclass/kvclass/kvapi"
 	"github.com/kvclass/kvclass/registry"
 	"github.com/kvclass/kvclass/web"
-	"log/slog"
-	"sync"
 )
 
 // A joined node is a student's machine: these tests play a node that

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
 	"github.com/kvclass/kvclass/check"
 	"github.com/kvclass/kvclass/internal/testwait"
 	"github.com/kvclass/kvclass/kvapi"
@@ -46,7 +47,7 @@ func TestRebalanceWhileTheClassWrites(t *testing.T) {
 	if testing.Short() {
 		keys = 2000
 	}
-	p := startProxy(t, Config{Heartbeat: 200 * time.Millisecond, MaxPerAddr: 100})
+	p := startProxy(t, Config{Heartbeat: 500 * time.Millisecond, MaxPerAddr: 100})
 	nodes := joinNodes(t, p, "kv", 10)
 	latest := make([]atomic.Int64, keys) // key i's latest acknowledged value, +1
 	var wg sync.WaitGroup
@@ -159,10 +160,12 @@ func TestRebalanceWhileTheClassWrites(t *testing.T) {
 // on the key's new owner names the node that holds it.
 func TestMisplacedKeysAreNamed(t *testing.T) {
 	t.Parallel()
-	p := startProxy(t, Config{Heartbeat: 200 * time.Millisecond})
+	p := startProxy(t, Config{Heartbeat: 500 * time.Millisecond})
 	joinNodes(t, p, "kv", 3)
 	for i := range 50 {
-		put(t, p.LocalURL(), "key-"+strconv.Itoa(i), `1`)
+		if r := put(t, p.LocalURL(), "key-"+strconv.Itoa(i), `1`); r.status != 200 {
+			t.Fatalf("put key-%d: %d %s", i, r.status, r.body)
+		}
 	}
 	joinNode(t, p.LocalURL(), "kv4")
 	testwait.For(t, "the scan after the join", func() bool { return p.class().Misplaced > 0 })
@@ -240,7 +243,7 @@ func TestQuorumsAndAPausedReplica(t *testing.T) {
 // refilled within two intervals.
 func TestAntiEntropyRefillsAnEmptyReplica(t *testing.T) {
 	t.Parallel()
-	p := startProxy(t, Config{Heartbeat: 200 * time.Millisecond, Mode: Replication,
+	p := startProxy(t, Config{Heartbeat: 500 * time.Millisecond, Mode: Replication,
 		Replication: &ReplicationConfig{AntiEntropy: time.Second}})
 	nodes := joinNodes(t, p, "kv", 3)
 	for i := range 300 {
@@ -260,7 +263,7 @@ func TestAntiEntropyRefillsAnEmptyReplica(t *testing.T) {
 // while a replica is down are on it within a second of its return.
 func TestHintsReachAReturningReplica(t *testing.T) {
 	t.Parallel()
-	p := startProxy(t, Config{Heartbeat: 200 * time.Millisecond, Mode: Replication,
+	p := startProxy(t, Config{Heartbeat: 500 * time.Millisecond, Mode: Replication,
 		Replication: &ReplicationConfig{HintedHandoff: true}})
 	joinNodes(t, p, "kv", 2)
 	_, stop3 := joinNode(t, p.LocalURL(), "kv3")

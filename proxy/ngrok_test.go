@@ -43,7 +43,7 @@ func ngrokNode(t testing.TB, e *edgetest.Edge, proxyURL, name string) (*node.Nod
 
 func TestNgrokNodesJoinWithTheirPublicURL(t *testing.T) {
 	e := startEdge(t)
-	p := startProxy(t, Config{Heartbeat: 100 * time.Millisecond})
+	p := startProxy(t, Config{Heartbeat: 500 * time.Millisecond})
 	kv1, _ := ngrokNode(t, e, p.LocalURL(), "kv1")
 	kv2, stop2 := ngrokNode(t, e, p.LocalURL(), "kv2")
 	for _, n := range []*node.Node{kv1, kv2} {
@@ -88,7 +88,7 @@ func TestNgrokNodesJoinWithTheirPublicURL(t *testing.T) {
 
 func TestNgrokSessionDropReconnects(t *testing.T) {
 	e := startEdge(t)
-	p := startProxy(t, Config{Heartbeat: 100 * time.Millisecond})
+	p := startProxy(t, Config{Heartbeat: 500 * time.Millisecond})
 	kv1, _ := ngrokNode(t, e, p.LocalURL(), "kv1")
 	if r := put(t, p.LocalURL(), "before", `1`); r.status != 200 {
 		t.Fatalf("%d %s", r.status, r.body)

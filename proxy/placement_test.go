@@ -2,8 +2,6 @@ package proxy
 
 import (
 	"encoding/json"
-	"github.com/kvclass/kvclass/internal/testwait"
-	"github.com/kvclass/kvclass/node"
 	"io"
 	"net/http"
 	"net/url"
@@ -13,7 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kvclass/kvclass/internal/testwait"
 	"github.com/kvclass/kvclass/kvapi"
+	"github.com/kvclass/kvclass/node"
 	"github.com/kvclass/kvclass/placement"
 )
 

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -8,19 +9,19 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"bufio"
 	"github.com/kvclass/kvclass/internal/testwait"
 	"github.com/kvclass/kvclass/kvapi"
 	"github.com/kvclass/kvclass/node"
 	"github.com/kvclass/kvclass/placement"
 	"github.com/kvclass/kvclass/registry"
-	"sync/atomic"
 )
 
 // seedPlacement is where the seed's proxy put the 21 keys of its walkthrough
@@ -195,17 +196,31 @@ func TestReplication(t *testing.T) {
 	nodes, stops := startNodes(t, 3)
 	p := startProxy(t, Config{File: configFor(Replication, nodes)})
 	base := p.LocalURL()
+	// The answer names the nodes that stored the put within the write's
+	// grace, in order: all three on a machine that is not overloaded.
+	// Every node stores it in any case.
+	late := 0
 	for i := 0; i <= 20; i++ {
 		r := put(t, base, "key-"+strconv.Itoa(i), `"value-`+strconv.Itoa(i)+`"`)
-		if r.status != 200 || r.header.Get(kvapi.NodeHeader) != "kv1,kv2,kv3" {
-			t.Fatalf("put: %d %s %q", r.status, r.body, r.header.Get(kvapi.NodeHeader))
+		served := r.header.Get(kvapi.NodeHeader)
+		if r.status != 200 || !slices.Contains([]string{"kv1,kv2,kv3", "kv1,kv2", "kv1,kv3", "kv2,kv3", "kv1", "kv2", "kv3"}, served) {
+			t.Fatalf("put: %d %s %q", r.status, r.body, served)
+		}
+		if served != "kv1,kv2,kv3" {
+			late++
 		}
 	}
-	for _, n := range nodes {
-		if n.Store().Len() != 21 {
-			t.Errorf("%s holds %d keys, want all 21", n.Name(), n.Store().Len())
-		}
+	if late > 0 {
+		t.Logf("%d of 21 puts had a replica answer after the grace", late)
 	}
+	testwait.For(t, "all 21 keys on every node", func() bool {
+		for _, n := range nodes {
+			if n.Store().Len() != 21 {
+				return false
+			}
+		}
+		return true
+	})
 	r := do(t, "GET", base+"/get?key=key-3", "")
 	if r.status != 200 || r.header.Get(kvapi.NodeHeader) != "kv1" {
 		t.Fatalf("get: %d %s from %q; want the first node", r.status, r.body, r.header.Get(kvapi.NodeHeader))
@@ -229,7 +244,7 @@ func TestReplication(t *testing.T) {
 		}
 	}
 	testwait.For(t, "kv1 marked down", func() bool { return !p.table.Load().byName["kv1"].up })
-	if r = put(t, base, "after", `1`); r.status != 200 || r.header.Get(kvapi.NodeHeader) != "kv2,kv3" {
+	if r = put(t, base, "after", `1`); r.status != 200 || !slices.Contains([]string{"kv2,kv3", "kv2", "kv3"}, r.header.Get(kvapi.NodeHeader)) {
 		t.Fatalf("put with kv1 down: %d %s %q", r.status, r.body, r.header.Get(kvapi.NodeHeader))
 	}
 	if r = do(t, "DELETE", base+"/delete?key=after", ""); r.status != 200 {
@@ -481,9 +496,19 @@ func TestAdmin(t *testing.T) {
 	if r := admin("/admin/mode", `{"mode": "replication"}`, "admin-secret"); r.status != 200 {
 		t.Fatalf("mode: %d %s", r.status, r.body)
 	}
-	if r := put(t, p.LocalURL(), "k", `1`); r.header.Get(kvapi.NodeHeader) != "kv1,kv2,kv3" {
-		t.Fatalf("after switching to replication, put went to %q", r.header.Get(kvapi.NodeHeader))
+	// Every replica gets the put (one that answers after the write's grace
+	// is left out of the header, as a late replica, but still stores it).
+	if r := put(t, p.LocalURL(), "k", `1`); r.status != 200 || r.header.Get(kvapi.NodeHeader) == "" {
+		t.Fatalf("after switching to replication, put: %d via %q", r.status, r.header.Get(kvapi.NodeHeader))
 	}
+	testwait.For(t, "the put on every replica", func() bool {
+		for _, n := range nodes {
+			if _, ok := n.Store().Get("k"); !ok {
+				return false
+			}
+		}
+		return true
+	})
 	if r := admin("/admin/mode", `{"mode": "chaos"}`, "admin-secret"); r.status != 400 {
 		t.Errorf("bad mode: %d %s", r.status, r.body)
 	}
@@ -601,5 +626,38 @@ func TestJoinLineForALAN(t *testing.T) {
 	}
 	if !strings.Contains(line, p.URL()) && !strings.Contains(line, "INSTRUCTOR-IP") {
 		t.Fatalf("join line %q does not use the proxy's URL %s", line, p.URL())
+	}
+}
+
+// A node restarted on the same address (a container, a student's Ctrl-C and
+// up-arrow) left the proxy's pooled connections closed: the first calls after
+// its return must not fail on them.
+func TestRestartedNodeAnswersTheFirstCalls(t *testing.T) {
+	t.Parallel()
+	nodes, stops := startNodes(t, 1)
+	port, err := strconv.Atoi(nodes[0].LocalURL()[strings.LastIndex(nodes[0].LocalURL(), ":")+1:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startProxy(t, Config{File: configFor(Sharding, nodes)})
+	// Concurrent puts leave several idle connections in the pool.
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 5 {
+				if r := put(t, p.LocalURL(), "k"+strconv.Itoa(g*5+i), `1`); r.status != 200 {
+					t.Errorf("put before the restart: %d %s", r.status, r.body)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	stops[0]()
+	runNode(t, node.Config{Name: "kv1", Port: port})
+	testwait.For(t, "kv1 up again", func() bool { return p.table.Load().byName["kv1"].up })
+	for i := range 10 {
+		if r := put(t, p.LocalURL(), "after"+strconv.Itoa(i), `1`); r.status != 200 {
+			t.Fatalf("put %d after the restart: %d %s", i, r.status, r.body)
+		}
 	}
 }

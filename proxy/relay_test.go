@@ -37,7 +37,7 @@ func waitRelayed(t testing.TB, p *Proxy, names ...string) {
 
 func TestRelayedNodesServeTheClass(t *testing.T) {
 	t.Parallel()
-	p := startProxy(t, Config{Heartbeat: 100 * time.Millisecond})
+	p := startProxy(t, Config{Heartbeat: 500 * time.Millisecond})
 	var nodes []*node.Node
 	var stops []func()
 	for i := 1; i <= 3; i++ {
@@ -93,7 +93,7 @@ func TestRelaysComeBackAfterAProxyRestart(t *testing.T) {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	cfg := Config{Port: port, Heartbeat: 100 * time.Millisecond, Token: "class-code", AdminToken: "admin-secret", AllowPrivate: true}
+	cfg := Config{Port: port, Heartbeat: 500 * time.Millisecond, Token: "class-code", AdminToken: "admin-secret", AllowPrivate: true}
 	first, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +127,7 @@ func TestRelaysComeBackAfterAProxyRestart(t *testing.T) {
 // serves its shard, and the proxy's goroutines stay in proportion.
 func TestFortyRelayedNodes(t *testing.T) {
 	t.Parallel()
-	p := startProxy(t, Config{Heartbeat: 200 * time.Millisecond})
+	p := startProxy(t, Config{Heartbeat: 500 * time.Millisecond})
 	before := runtime.NumGoroutine()
 	var names []string
 	for i := 1; i <= 40; i++ {
