@@ -12,9 +12,10 @@ import (
 	"time"
 	"unique"
 
-	"github.com/kvclass/kvclass/kvapi"
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/kvclass/kvclass/kvapi"
 )
 
 // A node started with --data DIR keeps its keys, values, versions and

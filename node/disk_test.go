@@ -15,8 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kvclass/kvclass/kvapi"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/kvclass/kvclass/kvapi"
 )
 
 // stopNode stops a node started by startNode before the test ends, as

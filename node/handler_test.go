@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/kvclass/kvclass/kvapi"
-	"github.com/kvclass/kvclass/serve"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +13,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kvclass/kvclass/kvapi"
+	"github.com/kvclass/kvclass/serve"
 )
 
 // startNode starts a real node on an ephemeral loopback port and stops it

@@ -4,12 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/kvclass/kvclass/kvapi"
-	"github.com/kvclass/kvclass/registry/join"
-	"github.com/kvclass/kvclass/serve"
-	"github.com/kvclass/kvclass/tunnel"
-	"github.com/kvclass/kvclass/web"
-	bolt "go.etcd.io/bbolt"
 	"io"
 	"log/slog"
 	"net"
@@ -18,6 +12,14 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/kvclass/kvclass/kvapi"
+	"github.com/kvclass/kvclass/registry/join"
+	"github.com/kvclass/kvclass/serve"
+	"github.com/kvclass/kvclass/tunnel"
+	"github.com/kvclass/kvclass/web"
 )
 
 // Config configures a Node. The zero value of a field means its default.

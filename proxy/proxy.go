@@ -7,12 +7,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"github.com/kvclass/kvclass/kvapi"
-	"github.com/kvclass/kvclass/placement"
-	"github.com/kvclass/kvclass/registry"
-	"github.com/kvclass/kvclass/serve"
-	"github.com/kvclass/kvclass/tunnel"
-	"github.com/kvclass/kvclass/web"
 	"io"
 	"log/slog"
 	"net"
@@ -22,6 +16,13 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/kvclass/kvclass/kvapi"
+	"github.com/kvclass/kvclass/placement"
+	"github.com/kvclass/kvclass/registry"
+	"github.com/kvclass/kvclass/serve"
+	"github.com/kvclass/kvclass/tunnel"
+	"github.com/kvclass/kvclass/web"
 )
 
 // Config configures a Proxy. The zero value of a field means its default.

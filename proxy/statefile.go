@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/kvclass/kvclass/placement"
-	"github.com/kvclass/kvclass/registry"
 	"io/fs"
 	"math/big"
 	"os"
@@ -17,6 +15,9 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/kvclass/kvclass/placement"
+	"github.com/kvclass/kvclass/registry"
 )
 
 // State is what the proxy keeps across restarts in its state file: the

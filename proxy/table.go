@@ -1,9 +1,10 @@
 package proxy
 
 import (
+	"strconv"
+
 	"github.com/kvclass/kvclass/placement"
 	"github.com/kvclass/kvclass/registry"
-	"strconv"
 )
 
 // table is one immutable version of the routing table: the mode and the

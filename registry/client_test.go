@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
 	"github.com/kvclass/kvclass/internal/testwait"
 	"github.com/kvclass/kvclass/registry/join"
 )

@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/kvclass/kvclass/kvapi"
 	"io"
 	"net/http"
+
+	"github.com/kvclass/kvclass/kvapi"
 )
 
 // maxBody bounds every request body and websocket message the registry reads.

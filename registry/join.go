@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/kvclass/kvclass/kvapi"
 	"net/http"
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/kvclass/kvclass/kvapi"
 )
 
 // refuse returns the refusal of a request: an HTTP status and a message for

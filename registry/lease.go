@@ -3,10 +3,11 @@ package registry
 import (
 	"context"
 	"errors"
-	"github.com/kvclass/kvclass/kvapi"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/kvclass/kvclass/kvapi"
 )
 
 // maxHealthChecks bounds concurrent health checks of config nodes.

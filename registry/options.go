@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/kvclass/kvclass/serve"
 	"log/slog"
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/kvclass/kvclass/serve"
 )
 
 // Static is a node from the proxy's config file. Config nodes are the

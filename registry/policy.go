@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/kvclass/kvclass/kvapi"
 	"net"
 	"net/netip"
 	"net/url"
 	"syscall"
 	"time"
+
+	"github.com/kvclass/kvclass/kvapi"
 )
 
 // ErrNotAllowed is wrapped by every URL policy refusal that depends on where a

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/kvclass/kvclass/tunnel"
 	"io"
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/kvclass/kvclass/tunnel"
 )
 
 // dialFunc is net.Dialer.DialContext's signature (Options.Dial).

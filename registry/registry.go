@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
 	"github.com/kvclass/kvclass/kvapi"
 	"github.com/kvclass/kvclass/placement"
 	"github.com/kvclass/kvclass/relay"

@@ -2,7 +2,6 @@ package web
 
 import (
 	"encoding/json"
-	"github.com/kvclass/kvclass/kvapi"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/kvclass/kvclass/kvapi"
 )
 
 // This file holds the fixture of the browser tests: a small in-memory class

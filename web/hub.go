@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
 	"github.com/kvclass/kvclass/kvapi"
 	"github.com/kvclass/kvclass/serve"
 )

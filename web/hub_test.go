@@ -14,12 +14,13 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gorilla/websocket"
+
 	"github.com/kvclass/kvclass/internal/memnet"
 	"github.com/kvclass/kvclass/internal/testwait"
-	"testing/synctest"
 )
 
 // wait is how long a test waits for something that should happen at once:

@@ -5,13 +5,14 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
-	"github.com/kvclass/kvclass/kvapi"
 	"io/fs"
 	"mime"
 	"net/http"
 	"path"
 	"strings"
 	"time"
+
+	"github.com/kvclass/kvclass/kvapi"
 )
 
 //go:embed assets

@@ -12,7 +12,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/kvclass/kvclass/internal/testwait"
 	"io"
 	"net"
 	"net/http"
@@ -23,6 +22,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kvclass/kvclass/internal/testwait"
 )
 
 // Timings the compose tests run the cluster with, passed to compose.yaml

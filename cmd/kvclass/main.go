@@ -23,8 +23,9 @@ import (
 
 	// CA roots built in, so a FROM scratch image can reach https URLs
 	// such as ngrok's edge.
-	"github.com/kvclass/kvclass/proxy"
 	_ "golang.org/x/crypto/x509roots/fallback"
+
+	"github.com/kvclass/kvclass/proxy"
 )
 
 // version is kvclass's version, sent as the User-Agent kvclass/VERSION and

@@ -3,9 +3,10 @@ package main
 import (
 	"flag"
 	"fmt"
-	"github.com/kvclass/kvclass/internal/testwait"
 	"os"
 	"testing"
+
+	"github.com/kvclass/kvclass/internal/testwait"
 )
 
 // runAsKvclass is the environment variable that makes the test binary the

@@ -1,15 +1,15 @@
 package main
 
 import (
-	"strconv"
-	"strings"
-
-	"github.com/kvclass/kvclass/internal/testwait"
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kvclass/kvclass/internal/testwait"
 )
 
 // The tests that must crash a proxy or a node (SIGKILL) run kvclass as real

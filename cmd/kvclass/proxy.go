@@ -5,11 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"time"
+
 	"github.com/kvclass/kvclass/proxy"
 	"github.com/kvclass/kvclass/serve"
 	"github.com/kvclass/kvclass/web"
-	"io"
-	"time"
 )
 
 // runProxy is "kvclass proxy": the instructor's proxy. It prints its URL,

@@ -15,8 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kvclass/kvclass/internal/testwait"
 	"golang.ngrok.com/muxado/v2"
+
+	"github.com/kvclass/kvclass/internal/testwait"
 )
 
 // rawAgent speaks the wire protocol by hand, to check the edge without the
