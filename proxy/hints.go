@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -17,6 +18,10 @@ import (
 // replayed when the node is up again. Each hint carries the write's
 // version, so a replay never overwrites a newer copy (the node answers 409
 // and keeps its own).
+
+// replayParallel bounds the calls in flight while replaying one node's
+// hints.
+const replayParallel = 16
 
 // maxHints bounds the hints kept per node; past it the oldest are dropped
 // (anti-entropy still repairs those keys).
@@ -160,24 +165,34 @@ func (p *Proxy) replayHints(name string) {
 		}
 		return
 	}
-	resp := fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseResponse(resp)
-	replayed := 0
+	// Calls run replayParallel at a time: over ngrok a call takes a round
+	// trip of 50-300 ms, and a node that was away for a minute of class
+	// writes comes back to hundreds of hints. Order does not matter: each
+	// hint carries its version, so an older copy never wins.
+	var replayed atomic.Int64
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, replayParallel)
 	for _, x := range list {
-		resp.Reset()
-		err := p.callNode(b, nodeCall{method: x.op.Methods[0], path: x.op.Path, key: x.key, body: x.body, version: x.version}, resp)
-		if err != nil {
-			p.hints.add(name, x)
-			continue
-		}
-		switch resp.StatusCode() {
-		case http.StatusOK, http.StatusConflict, http.StatusNotFound:
-			replayed++
-		default:
-			p.hints.add(name, x)
-		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			resp := fasthttp.AcquireResponse()
+			defer fasthttp.ReleaseResponse(resp)
+			err := p.callNode(b, nodeCall{method: x.op.Methods[0], path: x.op.Path, key: x.key, body: x.body, version: x.version}, resp)
+			if err != nil {
+				p.hints.add(name, x)
+				return
+			}
+			switch resp.StatusCode() {
+			case http.StatusOK, http.StatusConflict, http.StatusNotFound:
+				replayed.Add(1)
+			default:
+				p.hints.add(name, x)
+			}
+		})
 	}
-	p.log.Info("hints replayed", "node", name, "replayed", replayed, "of", len(list))
-	p.feed(web.Event{Op: "HINTS", Nodes: []string{name}, Result: "ok", Status: http.StatusOK, Key: strconv.Itoa(replayed) + " writes replayed"})
+	wg.Wait()
+	p.log.Info("hints replayed", "node", name, "replayed", replayed.Load(), "of", len(list))
+	p.feed(web.Event{Op: "HINTS", Nodes: []string{name}, Result: "ok", Status: http.StatusOK, Key: strconv.FormatInt(replayed.Load(), 10) + " writes replayed"})
 	p.hints.changed(name, p.hints.count(name))
 }

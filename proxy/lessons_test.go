@@ -368,3 +368,43 @@ func TestFaultsActAndClear(t *testing.T) {
 		t.Fatalf("after clearing: %d in %v", r.status, r.took)
 	}
 }
+
+// TestHintReplayKeepsTheNewestWrite: the returning replica ends with the
+// newest write of every key, deletes included, though hints are replayed
+// many at a time.
+func TestHintReplayKeepsTheNewestWrite(t *testing.T) {
+	t.Parallel()
+	p := startProxy(t, Config{Heartbeat: 500 * time.Millisecond, Mode: Replication,
+		Replication: &ReplicationConfig{HintedHandoff: true}})
+	joinNodes(t, p, "kv", 2)
+	_, stop3 := joinNode(t, p.LocalURL(), "kv3")
+	testwait.For(t, "kv3 up", func() bool { b := p.table.Load().byName["kv3"]; return b != nil && b.up })
+	stop3()
+	for i := range 10 {
+		for round := 1; round <= 5; round++ {
+			if r := put(t, p.LocalURL(), "k"+strconv.Itoa(i), strconv.Itoa(round)); r.status != 200 {
+				t.Fatal(r.body)
+			}
+		}
+		if i%2 == 0 {
+			if r := do(t, "DELETE", p.LocalURL()+"/delete?key=k"+strconv.Itoa(i), ""); r.status != 200 {
+				t.Fatal(r.body)
+			}
+		}
+	}
+	// One hint per key: the newest write replaces the older ones.
+	if n := p.hints.count("kv3"); n != 10 {
+		t.Fatalf("%d hints kept for kv3, want one per key, 10", n)
+	}
+	kv3, _ := joinNode(t, p.LocalURL(), "kv3")
+	testwait.For(t, "every hint replayed", func() bool { return p.hints.count("kv3") == 0 && kv3.Store().Len() == 5 })
+	for i := range 10 {
+		v, ok := kv3.Store().Get("k" + strconv.Itoa(i))
+		if i%2 == 0 && ok {
+			t.Errorf("k%d, deleted last, is back on kv3 as %s", i, v)
+		}
+		if i%2 == 1 && v != "5" {
+			t.Errorf("k%d on kv3 is %q (present %v), want the newest write, 5", i, v, ok)
+		}
+	}
+}
