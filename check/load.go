@@ -294,9 +294,13 @@ type loadJob struct {
 	// planned is when the request is due: its planned start, plus how
 	// late the scheduler's own timer woke up (see schedule).
 	planned time.Time
-	put     bool
-	key     string
-	value   string
+	// idle says a worker was waiting for the job when it was due: the
+	// time it took to wake that worker is the generator's, so the request
+	// is measured from when the worker took it.
+	idle  bool
+	put   bool
+	key   string
+	value string
 }
 
 // Load runs a load: it starts requests at cfg.Rate per second for
@@ -311,12 +315,15 @@ type loadJob struct {
 // and report only the fast answers (coordinated omission). Requests still
 // waiting for a slot when Duration ends are counted as Missed.
 //
-// Only the generator's own lateness is taken out: Go's timers wake up to a
-// millisecond late, so a request is measured from its planned time plus how
-// late the scheduler's last timer fired, and never from before a worker
-// took it. On a target that keeps up, the figures then agree with a
-// closed-loop tool's such as wrk's, less the Go HTTP client's own overhead
-// (about 0.1 ms a request).
+// Only the generator's own lateness is taken out. A request that a waiting
+// worker took is measured from when the worker took it: the timer's
+// lateness (Go's timers wake up to a millisecond late) and the worker's
+// wake-up are the generator's. A request that had to wait for a free
+// worker is measured from its planned time plus how late the scheduler's
+// last timer fired, and never from before a worker took it. On a target
+// that keeps up, the figures then agree with those of wrk pausing between
+// requests at the same rate (bench/loadvswrk.sh), less the Go HTTP
+// client's own overhead (a few tens of microseconds a request).
 //
 // Cancelling ctx stops the run: requests in flight are abandoned and the
 // summary covers what completed, with ctx's error.
@@ -343,7 +350,7 @@ func Load(ctx context.Context, cfg LoadConfig) (LoadSummary, error) {
 		workers.Go(func() {
 			for j := range jobs {
 				from := j.planned
-				if now := time.Now(); now.Before(from) {
+				if now := time.Now(); j.idle || now.Before(from) {
 					from = now
 				}
 				rctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
@@ -423,10 +430,12 @@ func Load(ctx context.Context, cfg LoadConfig) (LoadSummary, error) {
 // out, end passes or ctx ends. It returns how many it handed out.
 //
 // Go's timers wake up late by up to a millisecond or so when the process is
-// otherwise idle. That lateness is the generator's, not the target's, so a
-// request is measured from its planned time plus the lateness of the last
-// timer wake-up, and never from before it was actually handed to a worker.
-// Waiting for a free worker (the target being slow) still counts in full.
+// otherwise idle. That lateness is the generator's, not the target's: a
+// job a waiting worker takes at once is marked idle and measured from the
+// worker's start; any other from its planned time plus the lateness of the
+// last timer wake-up, and never from before it was actually handed to a
+// worker. Waiting for a free worker (the target being slow) still counts in
+// full.
 func schedule(ctx context.Context, cfg LoadConfig, start, end time.Time, planned int64, jobs chan<- loadJob) int64 {
 	rng := rand.New(rand.NewPCG(uint64(start.UnixNano()), 0x6b76636c617373))
 	interval := float64(time.Second) / cfg.Rate
@@ -462,12 +471,14 @@ func schedule(ctx context.Context, cfg LoadConfig, start, end time.Time, planned
 		}
 		// A free worker always takes the job, even if the scheduler itself
 		// ran late; only a job that waits for one can miss the end.
+		j.idle = true
 		select {
 		case jobs <- j:
 			sent++
 			continue
 		default:
 		}
+		j.idle = false
 		select {
 		case jobs <- j:
 			sent++

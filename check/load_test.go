@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"slices"
@@ -262,5 +263,37 @@ func TestFormatErrors(t *testing.T) {
 	got := FormatErrors(map[string]int64{"timeout": 2, "503": 1, "502": 3, "conn": 1, "ERR_NGROK_734": 4})
 	if want := "502×3 503×1 ERR_NGROK_734×4 conn×1 timeout×2"; got != want {
 		t.Errorf("%q, want %q", got, want)
+	}
+}
+
+// TestLoadCountsTheWaitForASlowTarget: the load is open-loop. Against a
+// target slower than the rate allows, a request waits for a free worker,
+// and that wait counts in its latency (no coordinated omission); against
+// a target that keeps up, a request is measured from when an idle worker
+// took it, so the generator's own wake-up does not count.
+func TestLoadCountsTheWaitForASlowTarget(t *testing.T) {
+	t.Parallel()
+	const service = 50 * time.Millisecond
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(service) // the target's service time, which the test is about
+		w.Write([]byte(`{"value":"v"}`))
+	}))
+	t.Cleanup(slow.Close)
+	s, err := Load(context.Background(), LoadConfig{Proxy: slow.URL, Rate: 100, Duration: time.Second, Keys: 1, Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Request i is due at i×10 ms and starts at i×50 ms: it waits i×40 ms.
+	if s.Completed < 5 || s.P50 < 4*service || s.Max < 8*service {
+		t.Errorf("a 50 ms target at 100/s with one worker: %d completed, p50 %s, max %s; the wait for the worker must count", s.Completed, s.P50, s.Max)
+	}
+	fast := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"value":"v"}`)) }))
+	t.Cleanup(fast.Close)
+	s, err = Load(context.Background(), LoadConfig{Proxy: fast.URL, Rate: 200, Duration: time.Second, Keys: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Completed != 200 || s.P50 > 20*time.Millisecond {
+		t.Errorf("a fast target at 200/s: %d completed, p50 %s", s.Completed, s.P50)
 	}
 }
