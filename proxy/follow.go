@@ -49,6 +49,10 @@ type follower struct {
 	lastTok  time.Time
 	lastSync time.Time
 	syncWait *time.Timer // a sync scheduled for later, nil when none
+
+	// batch is apply's decoding buffer, reused from one message to the
+	// next; only the stream's goroutine touches it.
+	batch []followedEvent
 }
 
 // Bounds on what one node's stream may push to every viewer.
@@ -207,12 +211,17 @@ func (f *follower) stream(ctx context.Context) error {
 // The node is a student's machine: only the fields a data event needs are
 // passed on, with keys and values cut to the page's sizes again.
 func (f *follower) apply(msg []byte) {
-	var head struct {
-		Type   string         `json:"type"`
-		Nodes  []web.NodeView `json:"nodes"`
-		Events []web.Event    `json:"events"`
-	}
-	if json.Unmarshal(msg, &head) != nil {
+	// The last message's events are decoded over: zeroed first, since
+	// json.Unmarshal keeps the fields a reused element's JSON lacks.
+	clear(f.batch[:cap(f.batch)])
+	head := struct {
+		Type   string          `json:"type"`
+		Nodes  []web.NodeView  `json:"nodes"`
+		Events []followedEvent `json:"events"`
+	}{Events: f.batch[:0]}
+	err := json.Unmarshal(msg, &head)
+	f.batch = head.Events[:0]
+	if err != nil {
 		return
 	}
 	switch head.Type {
@@ -250,6 +259,16 @@ func (f *follower) apply(msg []byte) {
 			}
 		}
 	}
+}
+
+// followedEvent is what apply reads of an event in a node's stream: the
+// fields of a data event, and nothing else the node may have sent.
+type followedEvent struct {
+	Type  string `json:"type"`
+	Key   string `json:"key"`
+	Value string `json:"value"`
+	Size  int    `json:"size"`
+	Count int    `json:"count"`
 }
 
 // maxMirrorKey bounds a key's length on the page, whatever a node sends.
@@ -322,7 +341,9 @@ func capKeys(keys []web.KeyView) []web.KeyView {
 	return keys
 }
 
-// mirror applies one data event to the mirror.
+// mirror applies one data event to the mirror. f.keys is the follower's
+// own (view copies it), so a put moves its key to the front in place: no
+// allocation once the mirror is full.
 func (f *follower) mirror(ev web.Event) {
 	f.p.version.Add(1)
 	f.mu.Lock()
@@ -330,25 +351,28 @@ func (f *follower) mirror(ev web.Event) {
 	f.count = ev.Count
 	switch ev.Type {
 	case web.EventReset:
-		f.keys = nil
+		f.keys = f.keys[:0]
 	case web.EventDelete:
-		f.keys = removeKey(f.keys, ev.Key)
+		if i := f.indexOf(ev.Key); i >= 0 {
+			f.keys = slices.Delete(f.keys, i, i+1)
+		}
 	case web.EventPut:
-		keys := removeKey(f.keys, ev.Key)
-		keys = append(keys, web.KeyView{})
-		copy(keys[1:], keys)
-		keys[0] = web.KeyView{Key: ev.Key, Value: ev.Value, Size: ev.Size}
-		f.keys = capKeys(keys)
+		i := f.indexOf(ev.Key)
+		if i < 0 { // a new key: the oldest falls out of a full mirror
+			if len(f.keys) < web.KeysPerNode {
+				f.keys = append(f.keys, web.KeyView{})
+			}
+			i = len(f.keys) - 1
+		}
+		copy(f.keys[1:i+1], f.keys[:i])
+		f.keys[0] = web.KeyView{Key: ev.Key, Value: ev.Value, Size: ev.Size}
 	}
 }
 
-func removeKey(keys []web.KeyView, key string) []web.KeyView {
-	for i, k := range keys {
-		if k.Key == key {
-			return append(keys[:i:i], keys[i+1:]...)
-		}
-	}
-	return keys
+// indexOf is key's place in the mirror, -1 when it is not there. f.mu is
+// held.
+func (f *follower) indexOf(key string) int {
+	return slices.IndexFunc(f.keys, func(k web.KeyView) bool { return k.Key == key })
 }
 
 // poll reads the node's newest keys from /state and takes them as the mirror.
