@@ -34,7 +34,8 @@ type nodeClient struct {
 
 // maxLaggingWrites bounds the replicated writes in flight to a node that is
 // late: beyond them a write does not call it at all (a stuck replica would
-// otherwise cost a connection and a goroutine per write until its timeout).
+// otherwise cost a connection and a goroutine per write until its timeout),
+// unless the write's quorum cannot be reached without it.
 const maxLaggingWrites = 4
 
 // errLagging is a replicated write not sent to a node that is not answering.
@@ -50,7 +51,11 @@ func (c *nodeClient) startWrite() bool {
 	return true
 }
 
-// doneWrite ends a write started with startWrite.
+// forceWrite reserves a replicated write to the node whatever its lag:
+// for a write that no replica would take otherwise. done must follow.
+func (c *nodeClient) forceWrite() { c.pending.Add(1) }
+
+// doneWrite ends a write started with startWrite or forceWrite.
 func (c *nodeClient) doneWrite() { c.pending.Add(-1) }
 
 // lagging reports whether the node was late on the last replicated write:

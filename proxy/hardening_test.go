@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/kvclass/kvclass/internal/testwait"
+	"github.com/kvclass/kvclass/kvapi"
 	"github.com/kvclass/kvclass/web"
 )
 
@@ -152,6 +153,30 @@ func TestNodeStreamFloodIsRateLimited(t *testing.T) {
 	t.Logf("a node flooding its stream for %v: %d syncs, %d KiB to one viewer", window, syncs, bytes>>10)
 	if syncs > 8 || bytes > 200<<10 {
 		t.Fatalf("a flooding node reached a viewer %d times (%d KiB) in %v", syncs, bytes>>10, window)
+	}
+}
+
+// TestSlowReplicasStillTakeWrites: when every replica is lagging with
+// writes in flight (a loaded machine under a burst of writes, not a stuck
+// node), a write is still sent to its quorum and succeeds, rather than
+// being refused by every replica at once.
+func TestSlowReplicasStillTakeWrites(t *testing.T) {
+	t.Parallel()
+	ok := func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"message":"Key-value pair stored successfully."}`))
+	}
+	p := proxyOver(t, Replication, 2*time.Second, fakeNode(t, ok), fakeNode(t, ok), fakeNode(t, ok))
+	p.quorum = 2
+	p.setMode(Replication)
+	// The state a burst leaves: each replica missed a recent write's grace
+	// and has as many writes in flight as a lagging node may have.
+	for _, b := range p.table.Load().nodes {
+		b.client.late.Store(true)
+		b.client.pending.Store(maxLaggingWrites)
+	}
+	r := put(t, p.LocalURL(), "k", `1`)
+	if r.status != 200 || len(strings.Split(r.header.Get(kvapi.NodeHeader), ",")) < 2 {
+		t.Fatalf("a put while every replica lags: %d %s via %q; want 200 from at least W = 2", r.status, r.body, r.header.Get(kvapi.NodeHeader))
 	}
 }
 

@@ -596,8 +596,28 @@ func (p *Proxy) write(ctx *fasthttp.RequestCtx, t *table, owners []*backend, req
 	}
 	nc := nodeCall{method: req.op.Methods[0], path: req.op.Path, key: req.key, body: body, version: version}
 	results := make(chan outcome, len(up))
+	send := make([]bool, len(up))
+	sending := 0
 	for i, b := range up {
-		if !b.client.startWrite() {
+		if send[i] = b.client.startWrite(); send[i] {
+			sending++
+		}
+	}
+	// Every replica lagging is a loaded machine under a burst, not a stuck
+	// node: the write still goes to as many as its quorum needs, and waits
+	// for them, instead of failing at once.
+	for i, b := range up {
+		if sending >= need {
+			break
+		}
+		if !send[i] {
+			b.client.forceWrite()
+			send[i] = true
+			sending++
+		}
+	}
+	for i, b := range up {
+		if !send[i] {
 			results <- outcome{i: i, b: b, err: errLagging}
 			continue
 		}

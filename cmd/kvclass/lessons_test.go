@@ -140,6 +140,20 @@ func runLesson(t *testing.T, s lesson, base int) {
 		procs:  map[string]*proc{},
 		client: &http.Client{Timeout: 10 * time.Second},
 	}
+	// A failed lesson shows what its servers printed: their logs say why
+	// a request failed.
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		for name, p := range r.procs {
+			out := p.out.String()
+			if len(out) > 4000 {
+				out = "…" + out[len(out)-4000:]
+			}
+			t.Logf("%s printed:\n%s", name, out)
+		}
+	})
 	for _, l := range s.lines {
 		r.run(l)
 	}
