@@ -259,15 +259,23 @@ func TestAntiEntropyRefillsAnEmptyReplica(t *testing.T) {
 	testwait.For(t, "no divergent key left", func() bool { return p.class().Divergent == 0 })
 }
 
-// TestHintsReachAReturningReplica: with hinted handoff on, writes made
-// while a replica is down are on it within a second of its return.
-func TestHintsReachAReturningReplica(t *testing.T) {
-	t.Parallel()
+// hintedClass is a replicated class with hinted handoff on: kv1 and kv2,
+// and kv3 up, with the Ctrl-C that stops it.
+func hintedClass(t *testing.T) (*Proxy, func()) {
+	t.Helper()
 	p := startProxy(t, Config{Heartbeat: 500 * time.Millisecond, Mode: Replication,
 		Replication: &ReplicationConfig{HintedHandoff: true}})
 	joinNodes(t, p, "kv", 2)
 	_, stop3 := joinNode(t, p.LocalURL(), "kv3")
 	testwait.For(t, "kv3 up", func() bool { b := p.table.Load().byName["kv3"]; return b != nil && b.up })
+	return p, stop3
+}
+
+// TestHintsReachAReturningReplica: with hinted handoff on, writes made
+// while a replica is down are on it within a second of its return.
+func TestHintsReachAReturningReplica(t *testing.T) {
+	t.Parallel()
+	p, stop3 := hintedClass(t)
 	// A viewer of the page is told kv3's hint count as it grows and
 	// when the replay empties it.
 	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(p.LocalURL(), "http", "ws", 1)+"/ws", nil)
@@ -374,11 +382,7 @@ func TestFaultsActAndClear(t *testing.T) {
 // many at a time.
 func TestHintReplayKeepsTheNewestWrite(t *testing.T) {
 	t.Parallel()
-	p := startProxy(t, Config{Heartbeat: 500 * time.Millisecond, Mode: Replication,
-		Replication: &ReplicationConfig{HintedHandoff: true}})
-	joinNodes(t, p, "kv", 2)
-	_, stop3 := joinNode(t, p.LocalURL(), "kv3")
-	testwait.For(t, "kv3 up", func() bool { b := p.table.Load().byName["kv3"]; return b != nil && b.up })
+	p, stop3 := hintedClass(t)
 	stop3()
 	for i := range 10 {
 		for round := 1; round <= 5; round++ {

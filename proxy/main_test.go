@@ -1,8 +1,6 @@
 package proxy
 
 import (
-	"flag"
-	"os"
 	"testing"
 
 	"github.com/kvclass/kvclass/internal/testwait"
@@ -10,8 +8,4 @@ import (
 
 // TestMain lets the tests marked parallel, which mostly wait on nodes,
 // timeouts and a browser rather than the CPU, run together.
-func TestMain(m *testing.M) {
-	flag.Parse()
-	testwait.RaiseParallel(8)
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testwait.Main(m, 8) }

@@ -1,8 +1,6 @@
 package web
 
 import (
-	"flag"
-	"os"
 	"testing"
 
 	"github.com/kvclass/kvclass/internal/testwait"
@@ -10,8 +8,4 @@ import (
 
 // TestMain lets the browser subtests, which mostly wait on the page and
 // the network, run together in their tabs.
-func TestMain(m *testing.M) {
-	flag.Parse()
-	testwait.RaiseParallel(8)
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testwait.Main(m, 8) }

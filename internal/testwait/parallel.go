@@ -2,8 +2,10 @@ package testwait
 
 import (
 	"flag"
+	"os"
 	"runtime"
 	"strconv"
+	"testing"
 )
 
 // RaiseParallel lets up to n parallel tests run at once when the command
@@ -15,4 +17,12 @@ func RaiseParallel(n int) {
 	if p != nil && p.Value.String() == strconv.Itoa(runtime.GOMAXPROCS(0)) {
 		p.Value.Set(strconv.Itoa(n))
 	}
+}
+
+// Main is a TestMain for such packages: it parses the flags, raises the
+// parallel tests to n and runs the tests.
+func Main(m *testing.M, n int) {
+	flag.Parse()
+	RaiseParallel(n)
+	os.Exit(m.Run())
 }
