@@ -87,6 +87,10 @@ func (h *hintStore) add(node string, x hint) {
 	list := h.byNode[node]
 	for i := range list {
 		if list[i].key == x.key {
+			if newerHint(list[i], x) { // a failed replay of an older write
+				h.mu.Unlock()
+				return
+			}
 			list = append(list[:i], list[i+1:]...)
 			break
 		}
@@ -101,6 +105,15 @@ func (h *hintStore) add(node string, x hint) {
 	if h.changed != nil {
 		h.changed(node, n)
 	}
+}
+
+// newerHint reports whether a holds a newer write of its key than b: a
+// replay that failed puts its hint back, and must not replace the hint of
+// a write made meanwhile.
+func newerHint(a, b hint) bool {
+	va, errA := kvapi.ParseVersion(a.version)
+	vb, errB := kvapi.ParseVersion(b.version)
+	return errA == nil && errB == nil && va.Compare(vb) > 0
 }
 
 // count returns how many hints node has waiting.

@@ -412,3 +412,21 @@ func TestHintReplayKeepsTheNewestWrite(t *testing.T) {
 		}
 	}
 }
+
+// TestHintStoreKeepsTheNewerWrite: a replay that failed puts its hint
+// back; a hint of a write made meanwhile to the same key stays.
+func TestHintStoreKeepsTheNewerWrite(t *testing.T) {
+	var h hintStore
+	h.add("kv3", hint{key: "k", version: "200/kv1"})
+	h.add("kv3", hint{key: "k", version: "100/kv1"}) // the failed replay of an older write
+	h.add("kv3", hint{key: "j", version: "100/kv1"})
+	h.add("kv3", hint{key: "j", version: "300/kv1"}) // a newer write replaces its hint
+	list := h.take("kv3")
+	got := map[string]string{}
+	for _, x := range list {
+		got[x.key] = x.version
+	}
+	if len(list) != 2 || got["k"] != "200/kv1" || got["j"] != "300/kv1" {
+		t.Fatalf("hints %v; want k at 200/kv1 and j at 300/kv1", got)
+	}
+}

@@ -596,7 +596,15 @@ func (p *Proxy) write(ctx *fasthttp.RequestCtx, t *table, owners []*backend, req
 	}
 	nc := nodeCall{method: req.op.Methods[0], path: req.op.Path, key: req.key, body: body, version: version}
 	results := make(chan outcome, len(up))
-	send := make([]bool, len(up))
+	// Per replica: whether the write is sent, and whether the replica was
+	// late on the last one; on the stack for up to 8 replicas.
+	var sendBuf, lateBuf [8]bool
+	var send, wasLate []bool
+	if n := len(up); n <= len(sendBuf) {
+		send, wasLate = sendBuf[:n], lateBuf[:n]
+	} else {
+		send, wasLate = make([]bool, n), make([]bool, n)
+	}
 	sending := 0
 	for i, b := range up {
 		if send[i] = b.client.startWrite(); send[i] {
@@ -641,7 +649,6 @@ func (p *Proxy) write(ctx *fasthttp.RequestCtx, t *table, owners []*backend, req
 	// Replicas that were late on the last write are not waited for once
 	// the quorum is in: a stuck replica costs each write nothing.
 	prompt := 0
-	wasLate := make([]bool, len(up))
 	for i, b := range up {
 		if wasLate[i] = b.client.lagging(); !wasLate[i] {
 			prompt++
