@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kvclass/kvclass/internal/testwait"
 )
 
 func TestCheckLinearizableServer(t *testing.T) {
@@ -16,7 +18,7 @@ func TestCheckLinearizableServer(t *testing.T) {
 	kv, srv := newKVServer(t, false, nil)
 	html := filepath.Join(t.TempDir(), "history.html")
 	prefix := "k &#+%/ключ-" // survives the query string
-	var out syncBuffer
+	var out testwait.Buffer
 	r, err := RunCheck(context.Background(), CheckConfig{
 		Proxy: srv.URL, Duration: time.Second, Clients: 4, Keys: 3, Rate: 400,
 		KeyPrefix: prefix, HTML: html, ProgressEvery: 200 * time.Millisecond,
@@ -61,7 +63,7 @@ func TestCheckLinearizableServer(t *testing.T) {
 func TestCheckLaggingReplicaIsStale(t *testing.T) {
 	t.Parallel()
 	_, srv := newKVServer(t, true, nil)
-	var out syncBuffer
+	var out testwait.Buffer
 	r, err := RunCheck(context.Background(), CheckConfig{
 		Proxy: srv.URL, Duration: time.Second, Clients: 4, Keys: 2, Rate: 400,
 	}, &out)

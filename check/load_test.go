@@ -15,31 +15,15 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/kvclass/kvclass/internal/testwait"
 )
-
-// syncBuffer is a bytes.Buffer safe for the progress goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // testRate runs RunLoad at rate for d against an in-test server and checks
 // that the achieved rate is within 5%.
 func testRate(t *testing.T, rate float64, d time.Duration) {
 	_, srv := newKVServer(t, false, nil)
-	var out syncBuffer
+	var out testwait.Buffer
 	var progress atomic.Int64
 	s, err := RunLoad(context.Background(), LoadConfig{
 		Proxy: srv.URL, Rate: rate, Duration: d, Keys: 100, PutRatio: 0.5,

@@ -1,13 +1,11 @@
 package proxy
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -121,7 +119,7 @@ func TestReplicatedGetBehindHangingNodesTakesOneTimeout(t *testing.T) {
 func TestJoinedNodesAreDialedUnderThePolicy(t *testing.T) {
 	var calls atomic.Int64
 	u := fakeNode(t, func(w http.ResponseWriter, r *http.Request) { calls.Add(1); w.Write([]byte(`{"value":1}`)) })
-	logs := &lockedBuffer{}
+	logs := &testwait.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	p, err := New(Config{Token: "c", AdminToken: "a", Logger: log}) // no --allow-private
 	if err != nil {
@@ -222,22 +220,4 @@ func TestGatheredStateIsSharedUntilSomethingChanges(t *testing.T) {
 	if r := do(t, "GET", p.LocalURL()+"/state?format=json", ""); !strings.Contains(r.body, `"b":2`) {
 		t.Fatalf("state after a put is stale: %s", r.body)
 	}
-}
-
-// lockedBuffer is a bytes.Buffer for logs written from several goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

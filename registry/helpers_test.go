@@ -31,25 +31,7 @@ const testCode = "amber-otter-42"
 // generous so a loaded CI machine does not fail them.
 const waitFor = 5 * time.Second
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func newLogger(buf *syncBuffer) *slog.Logger {
+func newLogger(buf *testwait.Buffer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
@@ -151,7 +133,7 @@ type class struct {
 	w    *world
 	reg  *registry.Registry
 	url  string
-	logs *syncBuffer
+	logs *testwait.Buffer
 
 	mu      sync.Mutex
 	changes []registry.Change
@@ -179,7 +161,7 @@ const lease = 300 * time.Millisecond
 func (w *world) newClass(opts registry.Options) *class {
 	t := w.t
 	t.Helper()
-	c := &class{t: t, w: w, logs: &syncBuffer{}}
+	c := &class{t: t, w: w, logs: &testwait.Buffer{}}
 	opts.Logger = newLogger(c.logs)
 	opts.Dial = w.dial()
 	userChange, userNotify := opts.OnChange, opts.Notify

@@ -327,7 +327,7 @@ func TestProxyRestart(t *testing.T) {
 			})
 		}
 		reg1, stop1 := start(ln)
-		logs := &syncBuffer{}
+		logs := &testwait.Buffer{}
 		join := func(name string) *join.Session {
 			s, err := join.Join(t.Context(), join.Options{
 				Proxy: "http://" + addr, Token: testCode, Name: name, URL: n.url,

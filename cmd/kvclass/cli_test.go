@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -39,37 +38,19 @@ func (r cliResult) code() int {
 	return 1
 }
 
-// syncBuffer is a bytes.Buffer safe to read while a command writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // cliRun runs kvclass with args until it returns (startup errors) or ctx ends.
 func cliRun(ctx context.Context, args ...string) cliResult {
-	var out, errOut syncBuffer
+	var out, errOut testwait.Buffer
 	err := run(ctx, args, &out, &errOut)
 	return cliResult{out.String(), errOut.String(), err}
 }
 
 // cliStart runs a long-lived kvclass command in the background; stop ends it
 // as Ctrl-C would and returns what it printed.
-func cliStart(t *testing.T, args ...string) (stdout *syncBuffer, stop func() cliResult) {
+func cliStart(t *testing.T, args ...string) (stdout *testwait.Buffer, stop func() cliResult) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errOut syncBuffer
+	var out, errOut testwait.Buffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, args, &out, &errOut) }()
 	var once sync.Once

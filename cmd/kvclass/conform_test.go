@@ -38,7 +38,7 @@ func startConformNode(t *testing.T) string {
 
 // conformRun runs "kvclass conform ARGS" and returns what it printed.
 func conformRun(ctx context.Context, args ...string) cliResult {
-	var out, errOut syncBuffer
+	var out, errOut testwait.Buffer
 	err := runConform(ctx, args, &out, &errOut)
 	return cliResult{out.String(), errOut.String(), err}
 }
@@ -201,7 +201,7 @@ func runFlask(t *testing.T, name string) (url string, kill func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := &syncBuffer{}
+	out := &testwait.Buffer{}
 	cmd := exec.Command(flaskPython, app, "--port", strconv.Itoa(port), "--name", name)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {

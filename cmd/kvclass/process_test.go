@@ -20,7 +20,7 @@ import (
 type proc struct {
 	t    *testing.T
 	cmd  *exec.Cmd
-	out  *syncBuffer // stdout and stderr together
+	out  *testwait.Buffer // stdout and stderr together
 	done chan struct{}
 	err  error
 }
@@ -34,7 +34,7 @@ func startProc(t *testing.T, args ...string) *proc {
 // startProcEnv is startProc with more environment variables.
 func startProcEnv(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
-	p := &proc{t: t, out: &syncBuffer{}, done: make(chan struct{})}
+	p := &proc{t: t, out: &testwait.Buffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(os.Args[0], args...)
 	p.cmd.Env = append(append(os.Environ(), runAsKvclass+"=1"), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
